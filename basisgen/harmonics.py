@@ -1,0 +1,104 @@
+"""One angular basis element: ``A(phi) = C cos(mu (phi - beta)) + S sin(mu (phi - beta))``.
+
+This is the compiled form of a derived solution of the kernel constraint: a signed frequency ``mu``
+and two exact coefficient matrices.  It evaluates vectorised in numpy (the float copies of C and S
+are made once) and renders exactly in sympy, for verification and typesetting.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+import sympy as sp
+
+from .irreps import Irrep
+
+PHI = sp.Symbol("phi", real=True)
+BETA = sp.Symbol("beta", real=True)
+
+ExactMatrix = Tuple[Tuple[sp.Expr, ...], ...]
+
+
+@dataclass(frozen=True)
+class HarmonicElement:
+    """A solution of the angular kernel constraint for one pair of irreps (MATH.md §2.2).
+
+    Attributes
+    ----------
+    mu:
+        The signed angular frequency (e2cnn's ``frequency``).
+    s:
+        1 for the reflection-like 2x2 matrices ``R(.) X``, else 0.
+    gamma:
+        The phase (exact; 0 or pi/2 for every element the engine derives).
+    t:
+        The aliasing offset: ``mu = mu_0 + t N`` (0 for SO(2) and O(2)).
+    cos_coefficients, sin_coefficients:
+        The exact matrices C and S.
+    axis:
+        The reflection axis beta (0 for groups without reflections).
+
+    Examples
+    --------
+    >>> from basisgen import cyclic_group
+    >>> from basisgen.derivation import derive_angular_basis
+    >>> G = cyclic_group(4)
+    >>> A = derive_angular_basis(G, G.irrep(1), G.irrep(1), maximum_frequency=2)[1]
+    >>> (A.mu, A.s, A.gamma, A.t)
+    (2, 1, 0, 0)
+    >>> A.matrix()
+    Matrix([
+    [cos(2*phi),  sin(2*phi)],
+    [sin(2*phi), -cos(2*phi)]])
+    """
+
+    mu: int
+    s: int
+    gamma: sp.Expr
+    t: int
+    cos_coefficients: ExactMatrix
+    sin_coefficients: ExactMatrix
+    in_irrep: Irrep
+    out_irrep: Irrep
+    axis: Any = 0
+    _numeric: Tuple[np.ndarray, np.ndarray] = field(default=None, compare=False, repr=False, hash=False)
+
+    def __post_init__(self):
+        C = np.array(self.cos_coefficients, dtype=float)
+        S = np.array(self.sin_coefficients, dtype=float)
+        object.__setattr__(self, "_numeric", (C, S))
+
+    @property
+    def shape(self) -> Tuple[int, int]:
+        return (self.out_irrep.dim, self.in_irrep.dim)
+
+    @property
+    def gamma_float(self) -> float:
+        return float(self.gamma)
+
+    @property
+    def axis_float(self) -> float:
+        return float(self.axis)
+
+    def with_axis(self, axis: Any) -> "HarmonicElement":
+        return HarmonicElement(self.mu, self.s, self.gamma, self.t, self.cos_coefficients, self.sin_coefficients,
+                               self.in_irrep, self.out_irrep, axis)
+
+    def matrix(self, phi: sp.Symbol = PHI, axis: Optional[Any] = None) -> sp.Matrix:
+        """The exact matrix ``A(phi)``; ``axis`` overrides the element's beta (e.g. a symbol)."""
+        beta = self.axis if axis is None else axis
+        arg = self.mu * (phi - beta)
+        C, S = sp.Matrix(self.cos_coefficients), sp.Matrix(self.sin_coefficients)
+        return C * sp.cos(arg) + S * sp.sin(arg)
+
+    def evaluate(self, phi: np.ndarray) -> np.ndarray:
+        """``A`` at the angles ``phi`` (shape (P,)), as an array (d_out, d_in, P)."""
+        C, S = self._numeric
+        arg = self.mu * (np.asarray(phi, dtype=float) - self.axis_float)
+        return C[:, :, None] * np.cos(arg) + S[:, :, None] * np.sin(arg)
+
+    def attributes(self) -> Dict[str, Any]:
+        """e2cnn's per-element attributes (API.md §3.1)."""
+        return {"frequency": self.mu, "mu": self.mu, "s": self.s, "gamma": self.gamma_float, "offset": self.t,
+                "t": self.t, "in_irrep": self.in_irrep.name, "out_irrep": self.out_irrep.name, "shape": self.shape}

@@ -1,0 +1,213 @@
+"""Sample steerable kernel bases on the pixel grid, as R2Conv does (MATH.md §2.1, §3).
+
+The element order is e2cnn's: ring outermost, then input-irrep position, output-irrep position, and
+the pair's angular order.  Elements above a ring's frequency cutoff (or rejected by a
+``basis_filter``) are skipped; the rest are sampled, mapped through the representations' change of
+basis, normalised to squared norm ``d_out`` and dropped when numerically zero on the grid.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .derivation import _derive
+from .errors import EmptyBasisError
+from .groups import Group
+from .harmonics import HarmonicElement
+from .irreps import Irrep
+from .radial import BasisParams, basis_params, gaussian_rings, grid_coordinates
+from .representation import Representation
+
+log = logging.getLogger(__name__)
+
+DEFAULT_AXIS = math.pi / 2   # FlipRot2dOnR2's default reflection axis (MATH.md §6.1)
+
+
+@dataclass
+class SampledBasis:
+    """A sampled kernel basis: ``array[b]`` is the b-th (c_out, c_in, k, k) filter.
+
+    ``attributes[b]`` holds ring, radius, sigma, mu (``frequency``), s, gamma, t (``offset``), the
+    irreps and their positions, and ``angular_idx`` (the index in the unfiltered polar basis, e2cnn's
+    ``idx``).
+
+    Examples
+    --------
+    >>> from basisgen import cyclic_group
+    >>> rho = cyclic_group(8).regular_representation
+    >>> b = sample_basis(rho, rho, kernel_size=5)
+    >>> b.array.shape
+    (88, 8, 8, 5, 5)
+    """
+
+    array: np.ndarray
+    attributes: List[Dict[str, Any]]
+    params: BasisParams
+    axis: float
+
+    def __len__(self) -> int:
+        return self.array.shape[0]
+
+
+def resolve_axis(group: Group, axis: Optional[float]) -> float:
+    """The reflection axis beta used for ``group``: 0 without reflections, else ``axis`` (default pi/2)."""
+    if not group.has_reflection:
+        return 0.0
+    if axis is None:
+        return DEFAULT_AXIS
+    if isinstance(axis, bool) or not isinstance(axis, (int, float, np.floating)) or not math.isfinite(axis):
+        raise ValueError(f"axis must be a finite float angle in radians, got {axis!r}")
+    return float(axis)
+
+
+def polar_grid(kernel_size: int, dilation: int = 1) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Radii, angles and the origin mask of the grid points (the angle is 0 at the origin, §2.2)."""
+    x, y = grid_coordinates(kernel_size, dilation)
+    r = np.hypot(x, y)
+    origin = r < 1e-9
+    phi = np.where(origin, 0.0, np.arctan2(y, x))
+    return r, phi, origin
+
+
+def angular_samples(elements: Sequence[HarmonicElement], phi: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """(E, d_out, d_in, P): each element at each angle, non-constant ones zeroed at the origin."""
+    if not elements:
+        return np.zeros((0, 0, 0, phi.shape[0]))
+    out = np.stack([e.evaluate(phi) for e in elements])
+    for i, e in enumerate(elements):
+        if e.mu != 0:
+            out[i][..., origin] = 0.0
+    return out
+
+
+def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size: int, dilation: int = 1,
+                 rings: Optional[Sequence[float]] = None, sigma=None, frequencies_cutoff=None,
+                 maximum_offset: Optional[int] = None, basis_filter: Optional[Callable[[dict], bool]] = None,
+                 axis: Optional[float] = None, dtype=np.float64) -> SampledBasis:
+    """The sampled basis of kernels mapping ``in_repr`` fields to ``out_repr`` fields.
+
+    Arguments follow R2Conv's (MATH.md §3.3); ``axis`` is the reflection axis for D_N, O(2) and the
+    flip group (default pi/2).  Raises :class:`EmptyBasisError` (a ``ValueError``) when nothing survives.
+    """
+    if not isinstance(in_repr, Representation) or not isinstance(out_repr, Representation):
+        raise ValueError(f"in_repr and out_repr must be Representations, got {type(in_repr).__name__} and "
+                         f"{type(out_repr).__name__}")
+    if in_repr.group != out_repr.group:
+        raise ValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
+                         f"{out_repr.group.name}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    group = in_repr.group
+    params = basis_params(kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset)
+    beta = resolve_axis(group, axis)
+    F = None if group.continuous else params.maximum_frequency
+    radii, phi, origin = polar_grid(params.kernel_size, params.dilation)
+    radial = gaussian_rings(radii, params.rings, params.sigmas)
+
+    # angular elements of every distinct irrep pair, sampled once
+    pair_cache: Dict[Tuple[Irrep, Irrep], Tuple[Tuple[HarmonicElement, ...], np.ndarray]] = {}
+    for psi_in in set(in_repr.irreps):
+        for psi_out in set(out_repr.irreps):
+            elements = tuple(e.with_axis(beta) for e in _derive(group, psi_in, psi_out, F, params.maximum_offset))
+            pair_cache[(psi_in, psi_out)] = (elements, angular_samples(elements, phi, origin))
+
+    # enumerate (ring, in position, out position, inner index) in e2cnn's order, applying the band limit
+    in_pos = np.cumsum([0] + [p.dim for p in in_repr.irreps])
+    out_pos = np.cumsum([0] + [p.dim for p in out_repr.irreps])
+    angular: List[Tuple[int, int, HarmonicElement, int]] = []
+    for ii, psi_in in enumerate(in_repr.irreps):
+        for oo, psi_out in enumerate(out_repr.irreps):
+            for j, e in enumerate(pair_cache[(psi_in, psi_out)][0]):
+                angular.append((ii, oo, e, j))
+    kept: List[Tuple[int, int, int, HarmonicElement, int, int]] = []
+    for ring, (radius, cutoff) in enumerate(zip(params.rings, params.cutoffs)):
+        for a, (ii, oo, e, j) in enumerate(angular):
+            if abs(e.mu) > cutoff:
+                continue
+            attrs = _attributes(e, ring, params, ii, oo, j, ring * len(angular) + a)
+            if basis_filter is not None and not basis_filter(attrs):
+                continue
+            kept.append((ring, ii, oo, e, j, len(kept)))
+
+    B = np.zeros((len(kept), out_repr.size, in_repr.size, radii.shape[0]))
+    Q_out, Q_in_inv = out_repr.change_of_basis, in_repr.change_of_basis_inv
+    groups: Dict[Tuple[int, int], List[Tuple[int, int, int]]] = {}
+    for ring, ii, oo, e, j, b in kept:
+        groups.setdefault((ii, oo), []).append((ring, j, b))
+    for (ii, oo), members in groups.items():
+        rings_idx = np.array([m[0] for m in members])
+        inner = np.array([m[1] for m in members])
+        idx = np.array([m[2] for m in members])
+        samples = pair_cache[(in_repr.irreps[ii], out_repr.irreps[oo])][1]
+        blocks = radial[rings_idx][:, None, None, :] * samples[inner]
+        B[idx] = np.einsum("ca,nabp,bd->ncdp", Q_out[:, out_pos[oo]:out_pos[oo + 1]], blocks,
+                           Q_in_inv[in_pos[ii]:in_pos[ii + 1], :], optimize=True)
+
+    # normalise to squared norm d_out and drop the numerically zero elements (MATH.md §3.5)
+    d_out = np.array([e.out_irrep.dim for _, _, _, e, _, _ in kept], dtype=float)
+    sq = np.einsum("bcdp,bcdp->b", B, B) if len(kept) else np.zeros(0)
+    norm_sq = sq / np.maximum(d_out, 1)
+    norm_sq[norm_sq < 1e-15] = 0.0
+    norm = np.sqrt(norm_sq)
+    norm[~(norm >= 1e-6)] = 1.0
+    B /= norm[:, None, None, None]
+    alive = np.einsum("bcdp,bcdp->b", B, B) > 1e-2 if len(kept) else np.zeros(0, dtype=bool)
+    if not alive.any():
+        raise EmptyBasisError(_empty_message(in_repr, out_repr, params))
+    attributes = [_attributes(e, ring, params, ii, oo, j, None) for (ring, ii, oo, e, j, _), a in zip(kept, alive) if a]
+    angular_index = {(ring, ii, oo, j): ring * len(angular) + n
+                     for ring in range(len(params.rings)) for n, (ii, oo, _, j) in enumerate(angular)}
+    for attrs in attributes:
+        attrs["angular_idx"] = angular_index[(attrs["ring"], attrs["in_irrep_idx"], attrs["out_irrep_idx"],
+                                              attrs["inner_idx"])]
+    k = params.kernel_size
+    array = B[alive].reshape(-1, out_repr.size, in_repr.size, k, k).astype(dtype, copy=False)
+    log.debug("sampled %d elements for %s -> %s (k=%d)", len(attributes), in_repr, out_repr, k)
+    return SampledBasis(array, attributes, params, beta)
+
+
+def _attributes(e: HarmonicElement, ring: int, params: BasisParams, ii: int, oo: int, j: int, idx) -> dict:
+    attrs = e.attributes()
+    attrs.update(ring=ring, radius=params.rings[ring], sigma=params.sigmas[ring], in_irrep_idx=ii,
+                 out_irrep_idx=oo, inner_idx=j)
+    if idx is not None:
+        attrs["angular_idx"] = idx
+    return attrs
+
+
+def _empty_message(in_repr: Representation, out_repr: Representation, params: BasisParams) -> str:
+    group = in_repr.group
+    lowest = None
+    for psi_in in set(in_repr.irreps):
+        for psi_out in set(out_repr.irreps):
+            mu = _lowest_frequency(group, psi_in, psi_out)
+            if mu is not None and (lowest is None or mu < lowest):
+                lowest = mu
+    where = (f"kernel_size={params.kernel_size}, dilation={params.dilation}, rings={list(params.rings)}, "
+             f"per-ring frequency cutoffs {list(params.cutoffs)}")
+    if lowest is None:
+        return (f"the kernel basis from {in_repr.name} to {out_repr.name} of {group.name} is empty at every "
+                f"frequency: the kernel constraint admits only the zero kernel between these representations")
+    return (f"the kernel basis from {in_repr.name} to {out_repr.name} of {group.name} is empty with {where}: "
+            f"the lowest harmonic the constraint allows is |mu| = {lowest}; choose a kernel_size, rings or "
+            f"frequencies_cutoff that lets |mu| >= {lowest} through on a ring with radius > 0"
+            + (" (an even kernel_size has no pixel at the origin)" if lowest == 0 else ""))
+
+
+def _lowest_frequency(group: Group, psi_in: Irrep, psi_out: Irrep) -> Optional[int]:
+    if group.continuous:
+        elements = _derive(group, psi_in, psi_out, None, None)
+    else:
+        elements = _derive(group, psi_in, psi_out, group.rotation_order + psi_in.frequency + psi_out.frequency, None)
+    return min((abs(e.mu) for e in elements), default=None)
+
+
+def sample_irreps_basis(group: Group, in_irrep: Irrep, out_irrep: Irrep, kernel_size: int, **kwargs) -> SampledBasis:
+    """:func:`sample_basis` for a single pair of irreps (no change of basis)."""
+    from .representation import Representation as R
+    return sample_basis(R.from_irrep(in_irrep), R.from_irrep(out_irrep), kernel_size, **kwargs)
