@@ -213,3 +213,64 @@ def _element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, E
             return None
     return HarmonicElement(k, s, gamma, t, C_exact, S_exact, in_irrep, out_irrep)
 
+
+
+def derive_angular_basis(group: Group, in_irrep: Irrep, out_irrep: Irrep, maximum_frequency: Optional[int] = None,
+                         maximum_offset: Optional[int] = None, axis: Any = 0) -> Tuple[HarmonicElement, ...]:
+    """The angular basis of kernels ``in_irrep -> out_irrep``, in e2cnn's order (MATH.md §2.3).
+
+    ``maximum_frequency`` (F) bounds ``|mu|`` and ``maximum_offset`` (T) bounds ``|t|``; finite groups
+    need at least one of them, SO(2) and O(2) ignore both (no aliasing).  ``axis`` is the reflection
+    axis beta (any float or sympy expression; ignored without reflections).  Raises
+    :class:`EmptyBasisError` when the constraint has no solution in the band.
+
+    Examples
+    --------
+    >>> from basisgen import dihedral_group
+    >>> G = dihedral_group(4)
+    >>> [(e.mu, e.s, e.gamma) for e in derive_angular_basis(G, G.irrep(1, 1), G.irrep(1, 1), 3)]
+    [(0, 0, 0), (-2, 1, 0), (2, 1, 0)]
+    """
+    for name, psi in (("in_irrep", in_irrep), ("out_irrep", out_irrep)):
+        if not isinstance(psi, Irrep):
+            raise ValueError(f"{name} must be an Irrep of {group.name}, got {psi!r}")
+        if psi.group != group:
+            raise ValueError(f"{name} {psi!r} is not an irrep of {group.name}")
+    F = _check_int(maximum_frequency, "maximum_frequency")
+    T = _check_int(maximum_offset, "maximum_offset")
+    if group.continuous:
+        F = T = None
+    elif F is None and T is None:
+        raise ValueError(f"{group.name} is finite: give maximum_frequency or maximum_offset to bound the aliased "
+                         f"frequencies mu + tN")
+    elements = _derive(group, in_irrep, out_irrep, F, T)
+    if not elements:
+        raise EmptyBasisError(_empty_pair_message(group, in_irrep, out_irrep, F, T))
+    beta = axis if group.has_reflection else 0
+    return tuple(e.with_axis(beta) for e in elements) if beta != 0 else elements
+
+
+def _empty_pair_message(group: Group, in_irrep: Irrep, out_irrep: Irrep, F, T) -> str:
+    head = f"no kernel maps {in_irrep.name} to {out_irrep.name} of {group.name}"
+    if group.continuous:
+        return head + ": the constraint admits only the zero kernel for this pair at every frequency"
+    reach = group.rotation_order + in_irrep.frequency + out_irrep.frequency
+    wider = _derive(group, in_irrep, out_irrep, reach, None)
+    if not wider:
+        return head + ": the constraint admits only the zero kernel for this pair at every frequency"
+    lowest = min(abs(e.mu) for e in wider)
+    return (f"{head} with maximum_frequency={F}, maximum_offset={T}: the lowest allowed harmonic is |mu| = "
+            f"{lowest}; use maximum_frequency >= {lowest}" + (" and drop maximum_offset" if T is not None else ""))
+
+
+def memo_info() -> Dict[str, Any]:
+    """What the in-process memo of derived bases holds (hits, misses, entries)."""
+    info = _derive.cache_info()
+    return {"hits": info.hits, "misses": info.misses, "entries": info.currsize,
+            "orbit_systems": _solve_orbit_system.cache_info().currsize}
+
+
+def clear_memo() -> None:
+    """Forget every derived basis of this process (the next call derives from scratch)."""
+    _derive.cache_clear()
+    _solve_orbit_system.cache_clear()

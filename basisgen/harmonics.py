@@ -44,7 +44,7 @@ class HarmonicElement:
     >>> from basisgen import cyclic_group
     >>> from basisgen.derivation import derive_angular_basis
     >>> G = cyclic_group(4)
-    >>> A = derive_angular_basis(G, G.irrep(1), G.irrep(1), maximum_frequency=2)[1]
+    >>> A = derive_angular_basis(G, G.irrep(1), G.irrep(1), maximum_frequency=2)[2]
     >>> (A.mu, A.s, A.gamma, A.t)
     (2, 1, 0, 0)
     >>> A.matrix()

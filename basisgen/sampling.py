@@ -129,44 +129,67 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
         for a, (ii, oo, e, j) in enumerate(angular):
             if abs(e.mu) > cutoff:
                 continue
-            attrs = _attributes(e, ring, params, ii, oo, j, ring * len(angular) + a)
-            if basis_filter is not None and not basis_filter(attrs):
+            if basis_filter is not None and not basis_filter(_attributes(e, ring, params, ii, oo, j,
+                                                                         ring * len(angular) + a)):
                 continue
             kept.append((ring, ii, oo, e, j, len(kept)))
 
-    B = np.zeros((len(kept), out_repr.size, in_repr.size, radii.shape[0]))
-    Q_out, Q_in_inv = out_repr.change_of_basis, in_repr.change_of_basis_inv
-    groups: Dict[Tuple[int, int], List[Tuple[int, int, int]]] = {}
-    for ring, ii, oo, e, j, b in kept:
-        groups.setdefault((ii, oo), []).append((ring, j, b))
-    for (ii, oo), members in groups.items():
-        rings_idx = np.array([m[0] for m in members])
-        inner = np.array([m[1] for m in members])
-        idx = np.array([m[2] for m in members])
+    # sample each kept element in its irrep block; normalise to squared norm d_out and drop the numerically
+    # zero ones (MATH.md §3.5).  With orthogonal changes of basis the norm is the block's own, so the
+    # full (c_out, c_in, P) arrays are only built for the survivors; otherwise normalise after mapping.
+    orthogonal = out_repr.is_orthogonal and in_repr.is_orthogonal
+    members: Dict[Tuple[int, int], List[int]] = {}
+    for n, (ring, ii, oo, e, j, _) in enumerate(kept):
+        members.setdefault((ii, oo), []).append(n)
+    blocks: Dict[int, np.ndarray] = {}
+    for (ii, oo), ns in members.items():
         samples = pair_cache[(in_repr.irreps[ii], out_repr.irreps[oo])][1]
-        blocks = radial[rings_idx][:, None, None, :] * samples[inner]
-        B[idx] = np.einsum("ca,nabp,bd->ncdp", Q_out[:, out_pos[oo]:out_pos[oo + 1]], blocks,
-                           Q_in_inv[in_pos[ii]:in_pos[ii + 1], :], optimize=True)
-
-    # normalise to squared norm d_out and drop the numerically zero elements (MATH.md §3.5)
-    d_out = np.array([e.out_irrep.dim for _, _, _, e, _, _ in kept], dtype=float)
-    sq = np.einsum("bcdp,bcdp->b", B, B) if len(kept) else np.zeros(0)
-    norm_sq = sq / np.maximum(d_out, 1)
-    norm_sq[norm_sq < 1e-15] = 0.0
-    norm = np.sqrt(norm_sq)
-    norm[~(norm >= 1e-6)] = 1.0
-    B /= norm[:, None, None, None]
-    alive = np.einsum("bcdp,bcdp->b", B, B) > 1e-2 if len(kept) else np.zeros(0, dtype=bool)
-    if not alive.any():
+        rings_idx = np.array([kept[n][0] for n in ns])
+        inner = np.array([kept[n][4] for n in ns])
+        block = radial[rings_idx][:, None, None, :] * samples[inner]
+        if not orthogonal:
+            block = np.einsum("ca,nabp,bd->ncdp", out_repr.change_of_basis[:, out_pos[oo]:out_pos[oo + 1]], block,
+                              in_repr.change_of_basis_inv[in_pos[ii]:in_pos[ii + 1], :], optimize=True)
+        for n, b in zip(ns, block):
+            blocks[n] = b
+    alive = []
+    for n, (_, _, _, e, _, _) in enumerate(kept):
+        b = blocks[n]
+        norm_sq = float(np.sum(b * b)) / e.out_irrep.dim
+        norm = 1.0 if norm_sq < 1e-15 else math.sqrt(norm_sq)
+        if not norm >= 1e-6:
+            norm = 1.0
+        b = b / norm
+        blocks[n] = b
+        if float(np.sum(b * b)) > 1e-2:
+            alive.append(n)
+    if not alive:
         raise EmptyBasisError(_empty_message(in_repr, out_repr, params))
-    attributes = [_attributes(e, ring, params, ii, oo, j, None) for (ring, ii, oo, e, j, _), a in zip(kept, alive) if a]
+    P = radii.shape[0]
+    B = np.empty((len(alive), out_repr.size, in_repr.size, P), dtype=dtype)
+    if orthogonal:
+        B.fill(0.0)
+        position = {n: i for i, n in enumerate(alive)}
+        Q_out, Q_in_inv = out_repr.change_of_basis, in_repr.change_of_basis_inv
+        for (ii, oo), ns in members.items():
+            ns = [n for n in ns if n in position]
+            if not ns:
+                continue
+            stacked = np.stack([blocks[n] for n in ns])
+            B[[position[n] for n in ns]] = np.einsum(
+                "ca,nabp,bd->ncdp", Q_out[:, out_pos[oo]:out_pos[oo + 1]], stacked,
+                Q_in_inv[in_pos[ii]:in_pos[ii + 1], :], optimize=True)
+    else:
+        for i, n in enumerate(alive):
+            B[i] = blocks[n]
+    attributes = [_attributes(kept[n][3], kept[n][0], params, kept[n][1], kept[n][2], kept[n][4], None) for n in alive]
     angular_index = {(ring, ii, oo, j): ring * len(angular) + n
                      for ring in range(len(params.rings)) for n, (ii, oo, _, j) in enumerate(angular)}
     for attrs in attributes:
         attrs["angular_idx"] = angular_index[(attrs["ring"], attrs["in_irrep_idx"], attrs["out_irrep_idx"],
                                               attrs["inner_idx"])]
     k = params.kernel_size
-    array = B[alive].reshape(-1, out_repr.size, in_repr.size, k, k).astype(dtype, copy=False)
+    array = B.reshape(-1, out_repr.size, in_repr.size, k, k)
     log.debug("sampled %d elements for %s -> %s (k=%d)", len(attributes), in_repr, out_repr, k)
     return SampledBasis(array, attributes, params, beta)
 
