@@ -164,13 +164,13 @@ def _derive(group: Group, in_irrep: Irrep, out_irrep: Irrep, F: Optional[int], T
         rows = tuple(r for r in rows if any(r))
         basis = [list(v) for v in _solve_orbit_system(rows, n)]
         for re, im, vec in _canonical_solutions(basis):
-            elements.append(_element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, Ei, T))
+            elements.append(_element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, Ei, F, T))
     elements = [e for e in elements if e is not None]
     elements.sort(key=lambda e: (e.gamma_float, e.s, e.mu))
     return tuple(elements)
 
 
-def _element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, Ei, T) -> Optional[HarmonicElement]:
+def _element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, Ei, F, T) -> Optional[HarmonicElement]:
     rep = orbit[0]
     k = rep[2]
     do, di = out_irrep.dim, in_irrep.dim
@@ -210,7 +210,14 @@ def _element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, E
             raise RuntimeError("derived frequency is not an alias of the reference frequency: internal error")
         t = delta // N
         if T is not None and abs(t) > T:
-            return None
+            # with only an offset bound, e2cnn lists cos(mu phi) for mu of either sign (quirk 4): keep the
+            # cosine once, under the sign whose offset is in range
+            t_neg = (-k - reference_frequency(out_irrep, in_irrep, s)) // N
+            even = all(x == 0 for row in S_exact for x in row)
+            if F is None and do == di == 1 and even and k and abs(t_neg) <= T:
+                k, t = -k, t_neg
+            else:
+                return None
     return HarmonicElement(k, s, gamma, t, C_exact, S_exact, in_irrep, out_irrep)
 
 
