@@ -14,6 +14,7 @@ import click
 import basisgen
 from basisgen.derivation import derive_angular_basis
 from basisgen.errors import EmptyBasisError
+from basisgen.latex import group_table_latex, kernel_latex, pair_latex
 from basisgen.sampling import sample_basis
 from basisgen.verify import verify
 
@@ -78,6 +79,43 @@ def derive(group: str, maximum_frequency: int, kernel_size: int) -> None:
                    f"{sampled.array.shape[1:]} sampled in {time.perf_counter() - t1:.3f} s")
     if failures:
         raise SystemExit(1)
+
+
+def _parse_irrep(G: basisgen.Group, text: str, option: str) -> basisgen.Irrep:
+    try:
+        return G.irrep(*[int(x) for x in text.split(",")])
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint=option) from None
+
+
+@main.command()
+@click.argument("group")
+@click.option("--in", "in_irrep", help="Input irrep id, e.g. 1 or 1,1.")
+@click.option("--out", "out_irrep", help="Output irrep id, e.g. 2 or 1,0.")
+@click.option("-F", "--maximum-frequency", type=click.IntRange(0), help="Band limit (finite groups; default N).")
+@click.option("--table", is_flag=True, help="Every irrep pair of the group.")
+@click.option("--kernel", is_flag=True, help="The full kernel kappa(r, phi) of the pair instead of one line per element.")
+@click.option("--concrete", is_flag=True, help="Substitute the integers instead of writing m, n, N, t.")
+@click.option("--standalone", is_flag=True, help="With --table: a compilable LaTeX document (amsmath).")
+@click.option("-o", "--output", type=click.File("w"), default="-", help="Write to a file instead of stdout.")
+def latex(group, in_irrep, out_irrep, maximum_frequency, table, kernel, concrete, standalone, output) -> None:
+    """The closed-form kernel basis of GROUP as LaTeX (math mode, no $ delimiters).
+
+    Example: basisgen latex D4 --in 1,1 --out 1,0 -F 5
+    """
+    G = _parse_group(group)
+    symbolic = not concrete
+    if table:
+        click.echo(group_table_latex(G, maximum_frequency, standalone=standalone, symbolic=symbolic), file=output)
+        return
+    if in_irrep is None or out_irrep is None:
+        raise click.UsageError("give --in and --out irreps, or --table")
+    psi_in, psi_out = _parse_irrep(G, in_irrep, "--in"), _parse_irrep(G, out_irrep, "--out")
+    if kernel:
+        click.echo(kernel_latex(G, psi_in, psi_out, maximum_frequency, symbolic=symbolic), file=output)
+        return
+    for line in pair_latex(G, psi_in, psi_out, maximum_frequency, symbolic=symbolic):
+        click.echo(line, file=output)
 
 
 if __name__ == "__main__":

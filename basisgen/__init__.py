@@ -4,6 +4,7 @@ from .groups import (O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, Group, cycl
                      flip_group, group_from_name, o2_group, so2_group, trivial_group)
 from .induced import coset_representatives, quotient_representation, regular_representation
 from .irreps import Irrep
+from .latex import element_latex, group_table_latex, kernel_latex, pair_latex
 from .representation import Representation, change_basis, directsum
 from .restriction import restrict_irrep, restrict_representation, subgroup
 

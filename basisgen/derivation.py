@@ -58,6 +58,8 @@ def reference_frequency(out_irrep: Irrep, in_irrep: Irrep, s: int) -> int:
 def _candidate_frequencies(N: Optional[int], base: int, F: Optional[int], T: Optional[int], reach: int) -> List[int]:
     if N is None:
         return [base]
+    if F is None and T is None:
+        raise ValueError("a finite group needs maximum_frequency or maximum_offset to bound the aliased frequencies")
     bound = F if F is not None else reach + (T + 1) * N
     return [k for k in range(-bound, bound + 1) if (k - base) % N == 0]
 

@@ -88,6 +88,8 @@ class Group(ABC):
 
     def irrep(self, *id: int) -> Irrep:
         """The irrep with the given id: ``irrep(k)`` or ``irrep(j, k)``."""
+        if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in id):
+            raise ValueError(f"irrep ids are ints, got {id!r}; valid ids of {self.name}: {self._valid_irrep_ids()}")
         for psi in self.irreps:
             if psi.id == tuple(id):
                 return psi
@@ -501,16 +503,16 @@ def group_from_name(name: str, maximum_frequency: int = 10) -> Group:
     """
     if not isinstance(name, str):
         raise ValueError(f"group must be a name such as 'C8', 'D4', 'SO2', 'O2', 'flip', 'trivial'; got {name!r}")
-    key = name.strip().replace("(", "").replace(")", "").upper()
-    if key == "SO2":
+    key = name.strip().upper()
+    if key in ("SO2", "SO(2)"):
         return so2_group(maximum_frequency)
-    if key == "O2":
+    if key in ("O2", "O(2)"):
         return o2_group(maximum_frequency)
     if key in ("FLIP", "FLIPS"):
         return flip_group()
     if key == "TRIVIAL":
         return trivial_group()
-    if key[:1] in _FAMILIES and key[1:].isdigit():
+    if key[:1] in _FAMILIES and key[1:].isascii() and key[1:].isdigit():
         N = int(key[1:])
         if N >= 1:
             return _FAMILIES[key[0]](N)

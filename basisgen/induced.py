@@ -86,6 +86,7 @@ def regular_representation(G: Group) -> Representation:
 def coset_representatives(G: Group, subgroup_id: Any) -> Tuple[List[Any], Callable[[Any], int]]:
     """Left coset representatives in e2cnn's order (first element of each new coset), and a map
     from an element to the index of its coset."""
+    _require_finite(G, "quotient")
     geo = subgroup_geometry(G, subgroup_id)
     H = geo.subgroup
     index = {}

@@ -380,8 +380,8 @@ def _array(rows: List[List[str]], header: List[str]) -> str:
 def _command(group: Group, maximum_frequency: Any, maximum_offset: Any, symbolic: bool) -> str:
     """The call that reproduces a standalone table, escaped for ``\\texttt`` (STYLE.md: generated artefacts)."""
     name = repr(group.name) + (f", maximum_frequency={group.maximum_frequency}" if group.continuous else "")
-    args = [f"group_from_name({name})"] + [f"{k}={v!r}" for k, v in (("maximum_frequency", maximum_frequency),
-                                                                    ("maximum_offset", maximum_offset)) if v is not None]
+    bounds = (("maximum_frequency", maximum_frequency), ("maximum_offset", maximum_offset))
+    args = [f"group_from_name({name})"] + [f"{k}={v!r}" for k, v in bounds if v is not None]
     args += ["standalone=True"] + ([] if symbolic else ["symbolic=False"])
     return ("basisgen.latex.group_table_latex(" + ", ".join(args) + ")").replace("_", "\\_")
 
@@ -443,8 +443,13 @@ def group_table_latex(group: Group, maximum_frequency: Optional[int] = None, sta
     caption = rf"\text{{{group.name}: }} " + note
     if not standalone:
         return "\\begin{array}{l}\n" + caption + " \\\\\n" + _array(rows, header) + "\n\\end{array}"
-    # display math does not break across pages: split long tables into displays of 15 rows
-    chunks = [rows[i:i + 15] for i in range(0, len(rows), 15)]
+    # display math does not break across pages: split long tables into displays of about 15 rows,
+    # keeping each pair's rows together
+    chunks: List[List[List[str]]] = []
+    for row in rows:
+        if not chunks or (row[0] and len(chunks[-1]) >= 15):
+            chunks.append([])
+        chunks[-1].append(row)
     displays = "\n".join("\\[\n" + _array(chunk, header) + "\n\\]" for chunk in chunks)
     return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\usepackage[margin=1.5cm,landscape]{geometry}\n"
             "\\begin{document}\n\\footnotesize\n"

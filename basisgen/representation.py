@@ -76,7 +76,14 @@ class Representation:
     # ---- construction ---------------------------------------------------------------------------
     @classmethod
     def from_irrep(cls, psi: Irrep) -> "Representation":
-        nl = {"pointwise", "norm", "gated", "gate"} if psi.is_trivial() else {"norm", "gated"}
+        # e2cnn's non-linearity tags (API.md §1.1)
+        finite = not psi.group.continuous
+        if psi.is_trivial():
+            nl = {"pointwise", "gate", "norm", "gated"} | ({"concatenated"} if finite else set())
+        elif psi.dim == 1 and finite:
+            nl = {"norm", "gated", "concatenated"}
+        else:
+            nl = {"norm", "gated"}
         return cls(psi.group, psi.name, [psi], supported_nonlinearities=nl, irreducible=True)
 
     @property

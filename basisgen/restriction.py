@@ -92,8 +92,8 @@ def subgroup_geometry(G: Group, id: Any) -> SubgroupGeometry:
                                 lambda e: None if (e[1] - e[0] * a) % r else (e[0], ((e[1] - e[0] * a) % N) // r),
                                 M, angle)
     if isinstance(G, O2):
-        if a is not None and not isinstance(a, (float, np.floating)):
-            raise ValueError(f"the axis in (axis, M) must be None or a float angle, got {a!r}")
+        if a is not None and not (isinstance(a, (float, np.floating)) and np.isfinite(a)):
+            raise ValueError(f"the axis in (axis, M) must be None or a finite float angle, got {a!r}")
         if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or (M < 1 and M != -1):
             raise ValueError(f"the order M in (axis, M) must be -1 (continuous) or a positive int, got {M!r}")
         M = int(M)

@@ -383,7 +383,7 @@ RESTRICTION_IDS = (
 @pytest.mark.parametrize("G,sid", RESTRICTION_IDS, ids=[f"{G.name}:{sid}" for G, sid in RESTRICTION_IDS])
 def test_restriction_identity(G, sid):
     """psi(parent(h)) = Q ((+)_i phi_i(h)) Q^T for every irrep of G and every (or random) h in H."""
-    H, parent, child = subgroup(G, sid)
+    H, parent, _ = subgroup(G, sid)
     irreps = list(G.irreps) + ([G.irrep(9), G.irrep(12)] if G.kind == "so2" else [])
     irreps += [G.irrep(1, 9), G.irrep(1, 12)] if G.kind == "o2" else []
     for psi in irreps:
@@ -609,7 +609,8 @@ def test_directsum_nonlinearities_are_intersected():
     G = cyclic_group(4)
     reg, triv, vec = G.regular_representation, G.trivial_representation, G.irrep_representation(1)
     assert directsum([reg, reg]).supported_nonlinearities == reg.supported_nonlinearities
-    assert directsum([reg, triv]).supported_nonlinearities == {"pointwise", "norm", "gated"}
+    # e2cnn tags (API.md §1.1): trivial of C_N has concatenated too
+    assert directsum([reg, triv]).supported_nonlinearities == {"pointwise", "norm", "gated", "concatenated"}
     assert directsum([reg, vec]).supported_nonlinearities == {"norm", "gated"}
     assert directsum([reg, change_basis(vec, np.eye(2), "v")]).supported_nonlinearities == set()
 
