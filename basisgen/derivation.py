@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 Triple = Tuple[int, int, int]
 
 
-def _check_int(value: Any, name: str) -> Optional[int]:
+def check_bound(value: Any, name: str) -> Optional[int]:
+    """Validate a ``maximum_frequency``/``maximum_offset``-like argument: a non-negative int or None."""
     if value is None:
         return None
     if isinstance(value, bool) or not hasattr(value, "__index__") or int(value) < 0:
@@ -154,22 +155,31 @@ def _derive(group: Group, in_irrep: Irrep, out_irrep: Irrep, F: Optional[int], T
         rows = []
         for x in orbit:
             i, p = index[x], index[conj(x)]
-            # reality: Re c_p = Re c_x, Im c_p = -Im c_x
-            r = [0] * n; r[2 * p] += 1; r[2 * i] -= 1; rows.append(tuple(r))
-            r = [0] * n; r[2 * p + 1] += 1; r[2 * i + 1] += 1; rows.append(tuple(r))
+            # reality: Re c_p = Re c_x and Im c_p = -Im c_x
+            rows.append(_row(n, (2 * p, 1), (2 * i, -1)))
+            rows.append(_row(n, (2 * p + 1, 1), (2 * i + 1, 1)))
             if group.has_reflection:
                 f = index[flip(x)]
-                # c_abk = sigma^o_{fa} sigma^i_b c_{fa fb -k}
+                # reflection: c_abk = sigma^o_{fa} sigma^i_b c_{fa fb -k}, real and imaginary parts
                 sigma = Eo.flip_sign[Eo.flip_partner[x[0]]] * Ei.flip_sign[x[1]]
-                for part in (0, 1):
-                    r = [0] * n; r[2 * i + part] += 1; r[2 * f + part] -= sigma; rows.append(tuple(r))
+                rows.append(_row(n, (2 * i, 1), (2 * f, -sigma)))
+                rows.append(_row(n, (2 * i + 1, 1), (2 * f + 1, -sigma)))
         rows = tuple(r for r in rows if any(r))
         basis = [list(v) for v in _solve_orbit_system(rows, n)]
         for re, im, vec in _canonical_solutions(basis):
             elements.append(_element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, Ei, F, T))
     elements = [e for e in elements if e is not None]
     elements.sort(key=lambda e: (e.gamma_float, e.s, e.mu))
+    log.debug("derived %d elements for %s -> %s (F=%s, T=%s)", len(elements), in_irrep, out_irrep, F, T)
     return tuple(elements)
+
+
+def _row(n: int, *entries: Tuple[int, int]) -> Tuple[int, ...]:
+    """One equation over ``n`` unknowns with the given (index, coefficient) entries (indices may repeat)."""
+    row = [0] * n
+    for i, c in entries:
+        row[i] += c
+    return tuple(row)
 
 
 def _element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, Ei, F, T) -> Optional[HarmonicElement]:
@@ -245,8 +255,8 @@ def derive_angular_basis(group: Group, in_irrep: Irrep, out_irrep: Irrep, maximu
             raise ValueError(f"{name} must be an Irrep of {group.name}, got {psi!r}")
         if psi.group != group:
             raise ValueError(f"{name} {psi!r} is not an irrep of {group.name}")
-    F = _check_int(maximum_frequency, "maximum_frequency")
-    T = _check_int(maximum_offset, "maximum_offset")
+    F = check_bound(maximum_frequency, "maximum_frequency")
+    T = check_bound(maximum_offset, "maximum_offset")
     if group.continuous:
         F = T = None
     elif F is None and T is None:

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sympy as sp
 
-from .derivation import _derive, reference_frequency
+from .derivation import _derive, check_bound, reference_frequency
 from .groups import Group
 from .harmonics import HarmonicElement
 from .irreps import Irrep
@@ -34,14 +34,6 @@ _KERNEL_SUM = (r"\kappa(r, \phi) = \sum_{i} w_{i} \exp\left(-\frac{(r - r_{i})^{
 
 
 # ---- arguments ----------------------------------------------------------------------------------
-def _check_bound(value: Any, name: str) -> Optional[int]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not hasattr(value, "__index__") or int(value) < 0:
-        raise ValueError(f"{name} must be a non-negative int or None, got {value!r}")
-    return int(value)
-
-
 def _check_group(group: Any) -> Group:
     if not isinstance(group, Group):
         raise ValueError(f"group must be a basisgen Group (e.g. cyclic_group(8)), got {group!r}")
@@ -62,8 +54,8 @@ def _resolve_irrep(group: Group, irrep: Any, name: str) -> Irrep:
 
 
 def _bounds(group: Group, maximum_frequency: Any, maximum_offset: Any) -> Tuple[Optional[int], Optional[int]]:
-    F = _check_bound(maximum_frequency, "maximum_frequency")
-    T = _check_bound(maximum_offset, "maximum_offset")
+    F = check_bound(maximum_frequency, "maximum_frequency")
+    T = check_bound(maximum_offset, "maximum_offset")
     if group.continuous:
         return None, None   # no aliasing (MATH.md §2.3)
     if F is None and T is None:

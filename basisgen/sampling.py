@@ -232,5 +232,8 @@ def _lowest_frequency(group: Group, psi_in: Irrep, psi_out: Irrep) -> Optional[i
 
 def sample_irreps_basis(group: Group, in_irrep: Irrep, out_irrep: Irrep, kernel_size: int, **kwargs) -> SampledBasis:
     """:func:`sample_basis` for a single pair of irreps (no change of basis)."""
-    from .representation import Representation as R
-    return sample_basis(R.from_irrep(in_irrep), R.from_irrep(out_irrep), kernel_size, **kwargs)
+    for name, psi in (("in_irrep", in_irrep), ("out_irrep", out_irrep)):
+        if not isinstance(psi, Irrep) or psi.group != group:
+            raise ValueError(f"{name} must be an irrep of {group.name}, got {psi!r}")
+    return sample_basis(Representation.from_irrep(in_irrep), Representation.from_irrep(out_irrep), kernel_size,
+                        **kwargs)

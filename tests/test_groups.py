@@ -18,6 +18,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exact import assert_exactly_zero
+
 from basisgen import (O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, cyclic_group, dihedral_group, flip_group,
                       group_from_name, o2_group, so2_group, trivial_group)
 
@@ -100,17 +102,6 @@ def random_elements(G, n, seed=0):
     return [(int(j), float(t)) for j, t in zip(rng.integers(0, 2, n), rng.uniform(0, TWO_PI, n))]
 
 
-_x = sp.Symbol("x")
-
-
-def assert_exactly_zero(M, context=""):
-    """Every entry of M is an algebraic number that is exactly zero (proof by minimal polynomial)."""
-    for entry in sp.Matrix(M):
-        e = sp.expand(entry)
-        if e == 0:
-            continue
-        assert abs(complex(e.evalf(30))) < 1e-25, (context, entry)
-        assert sp.minimal_polynomial(e, _x) == _x, (context, entry)
 
 
 def assert_symbolically_zero(M, context=""):

@@ -19,6 +19,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exact import assert_exactly_zero
+
 import basisgen
 from basisgen import (Representation, change_basis, coset_representatives, cyclic_group, dihedral_group, directsum,
                       flip_group, o2_group, restrict_irrep, so2_group, subgroup, trivial_group)
@@ -58,17 +60,6 @@ def permutation(n, pairs):
     return P
 
 
-_x = sp.Symbol("x")
-
-
-def assert_exactly_zero(M, context=""):
-    """Every entry of M is an algebraic number that is exactly zero (proof by minimal polynomial)."""
-    for entry in sp.Matrix(M):
-        e = sp.expand(entry)
-        if e == 0:
-            continue
-        assert abs(complex(e.evalf(30))) < 1e-25, (context, entry)
-        assert sp.minimal_polynomial(e, _x) == _x, (context, entry)
 
 
 def all_subgroup_ids(G):
