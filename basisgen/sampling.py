@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -29,7 +29,12 @@ DEFAULT_AXIS = math.pi / 2   # FlipRot2dOnR2's default reflection axis (MATH.md 
 
 @dataclass
 class SampledBasis:
-    """A sampled kernel basis: ``array[b]`` is the b-th (c_out, c_in, k, k) filter.
+    """A sampled kernel basis, held compactly in the irreps' basis.
+
+    Element b is ``Q_out[:, o] blocks[b] Q_in^-1[i, :]`` with ``o``/``i`` the rows/columns of its output
+    and input irreps: ``blocks`` (B, 2, 2, P) holds each element's (d_out, d_in) irrep block on the P
+    grid points (zero-padded), so a D16 regular -> regular basis takes 0.9 MB instead of 115 MB.
+    :attr:`array` expands it to the (B, c_out, c_in, k, k) filters on first use.
 
     ``attributes[b]`` holds ring, radius, sigma, mu (``frequency``), s, gamma, t (``offset``), the
     irreps and their positions, and ``angular_idx`` (the index in the unfiltered polar basis, e2cnn's
@@ -40,17 +45,55 @@ class SampledBasis:
     >>> from basisgen import cyclic_group
     >>> rho = cyclic_group(8).regular_representation
     >>> b = sample_basis(rho, rho, kernel_size=5)
-    >>> b.array.shape
-    (88, 8, 8, 5, 5)
+    >>> len(b), b.blocks.shape, b.array.shape
+    (88, (88, 2, 2, 25), (88, 8, 8, 5, 5))
     """
 
-    array: np.ndarray
+    blocks: np.ndarray
+    out_index: np.ndarray
+    in_index: np.ndarray
+    out_irrep_dims: Tuple[int, ...]
+    in_irrep_dims: Tuple[int, ...]
+    change_of_basis_out: np.ndarray
+    change_of_basis_in_inv: np.ndarray
     attributes: List[Dict[str, Any]]
     params: BasisParams
     axis: float
+    dtype: np.dtype = np.dtype(np.float64)
+    _array: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
-        return self.array.shape[0]
+        return self.blocks.shape[0]
+
+    @property
+    def shape(self) -> Tuple[int, int, int, int, int]:
+        """The shape of :attr:`array`: (B, c_out, c_in, k, k)."""
+        k = self.params.kernel_size
+        return (len(self), self.change_of_basis_out.shape[0], self.change_of_basis_in_inv.shape[1], k, k)
+
+    @property
+    def array(self) -> np.ndarray:
+        """The filters (B, c_out, c_in, k, k) in :attr:`dtype`, expanded once and kept."""
+        if self._array is None:
+            self._array = self.expand().astype(self.dtype, copy=False)
+        return self._array
+
+    def expand(self) -> np.ndarray:
+        """Map every irrep block through the changes of basis: float64 (B, c_out, c_in, k, k)."""
+        B, c_out, c_in, k, _ = self.shape
+        out_pos = np.cumsum((0,) + tuple(self.out_irrep_dims))
+        in_pos = np.cumsum((0,) + tuple(self.in_irrep_dims))
+        dense = np.zeros((B, c_out, c_in, self.blocks.shape[-1]))
+        pairs: Dict[Tuple[int, int], List[int]] = {}
+        for b, (oo, ii) in enumerate(zip(self.out_index.tolist(), self.in_index.tolist())):
+            pairs.setdefault((oo, ii), []).append(b)
+        for (oo, ii), members in pairs.items():
+            do, di = self.out_irrep_dims[oo], self.in_irrep_dims[ii]
+            dense[members] = np.einsum(
+                "ca,nabp,bd->ncdp", self.change_of_basis_out[:, out_pos[oo]:out_pos[oo] + do],
+                self.blocks[members, :do, :di], self.change_of_basis_in_inv[in_pos[ii]:in_pos[ii] + di, :],
+                optimize=True)
+        return dense.reshape(B, c_out, c_in, k, k)
 
 
 def resolve_axis(group: Group, axis: Optional[float]) -> float:
@@ -134,64 +177,45 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
                 continue
             kept.append((ring, ii, oo, e, j, len(kept)))
 
-    # sample each kept element in its irrep block; normalise to squared norm d_out and drop the numerically
-    # zero ones (MATH.md §3.5).  With orthogonal changes of basis the norm is the block's own, so the
-    # full (c_out, c_in, P) arrays are only built for the survivors; otherwise normalise after mapping.
+    # sample each kept element in its irrep block, normalise it to squared norm d_out (measured after the
+    # change of basis, as e2cnn does) and drop the numerically zero ones (MATH.md §3.5)
     orthogonal = out_repr.is_orthogonal and in_repr.is_orthogonal
     members: Dict[Tuple[int, int], List[int]] = {}
     for n, (ring, ii, oo, e, j, _) in enumerate(kept):
         members.setdefault((ii, oo), []).append(n)
-    blocks: Dict[int, np.ndarray] = {}
+    P = radii.shape[0]
+    blocks = np.zeros((len(kept), 2, 2, P))
+    sq_norms = np.zeros(len(kept))
     for (ii, oo), ns in members.items():
         samples = pair_cache[(in_repr.irreps[ii], out_repr.irreps[oo])][1]
-        rings_idx = np.array([kept[n][0] for n in ns])
-        inner = np.array([kept[n][4] for n in ns])
-        block = radial[rings_idx][:, None, None, :] * samples[inner]
-        if not orthogonal:
-            block = np.einsum("ca,nabp,bd->ncdp", out_repr.change_of_basis[:, out_pos[oo]:out_pos[oo + 1]], block,
-                              in_repr.change_of_basis_inv[in_pos[ii]:in_pos[ii + 1], :], optimize=True)
-        for n, b in zip(ns, block):
-            blocks[n] = b
-    alive = []
-    for n, (_, _, _, e, _, _) in enumerate(kept):
-        b = blocks[n]
-        norm_sq = float(np.sum(b * b)) / e.out_irrep.dim
-        norm = 1.0 if norm_sq < 1e-15 else math.sqrt(norm_sq)
-        if not norm >= 1e-6:
-            norm = 1.0
-        b = b / norm
-        blocks[n] = b
-        if float(np.sum(b * b)) > 1e-2:
-            alive.append(n)
-    if not alive:
+        block = radial[[kept[n][0] for n in ns]][:, None, None, :] * samples[[kept[n][4] for n in ns]]
+        do, di = block.shape[1:3]
+        blocks[ns, :do, :di] = block
+        if orthogonal:   # orthonormal columns and rows keep the norm of the block
+            sq_norms[ns] = np.einsum("nabp,nabp->n", block, block)
+        else:
+            full = np.einsum("ca,nabp,bd->ncdp", out_repr.change_of_basis[:, out_pos[oo]:out_pos[oo + 1]], block,
+                             in_repr.change_of_basis_inv[in_pos[ii]:in_pos[ii + 1], :], optimize=True)
+            sq_norms[ns] = np.einsum("ncdp,ncdp->n", full, full)
+    d_out = np.array([e.out_irrep.dim for _, _, _, e, _, _ in kept], dtype=float)
+    norm_sq = sq_norms / np.maximum(d_out, 1)
+    norm_sq[norm_sq < 1e-15] = 0.0
+    norm = np.sqrt(norm_sq)
+    norm[~(norm >= 1e-6)] = 1.0
+    alive = np.flatnonzero(sq_norms / norm ** 2 > 1e-2)
+    if not alive.size:
         raise EmptyBasisError(_empty_message(in_repr, out_repr, params))
-    P = radii.shape[0]
-    B = np.empty((len(alive), out_repr.size, in_repr.size, P), dtype=dtype)
-    if orthogonal:
-        B.fill(0.0)
-        position = {n: i for i, n in enumerate(alive)}
-        Q_out, Q_in_inv = out_repr.change_of_basis, in_repr.change_of_basis_inv
-        for (ii, oo), ns in members.items():
-            ns = [n for n in ns if n in position]
-            if not ns:
-                continue
-            stacked = np.stack([blocks[n] for n in ns])
-            B[[position[n] for n in ns]] = np.einsum(
-                "ca,nabp,bd->ncdp", Q_out[:, out_pos[oo]:out_pos[oo + 1]], stacked,
-                Q_in_inv[in_pos[ii]:in_pos[ii + 1], :], optimize=True)
-    else:
-        for i, n in enumerate(alive):
-            B[i] = blocks[n]
+    blocks = blocks[alive] / norm[alive, None, None, None]
     attributes = [_attributes(kept[n][3], kept[n][0], params, kept[n][1], kept[n][2], kept[n][4], None) for n in alive]
     angular_index = {(ring, ii, oo, j): ring * len(angular) + n
                      for ring in range(len(params.rings)) for n, (ii, oo, _, j) in enumerate(angular)}
     for attrs in attributes:
         attrs["angular_idx"] = angular_index[(attrs["ring"], attrs["in_irrep_idx"], attrs["out_irrep_idx"],
                                               attrs["inner_idx"])]
-    k = params.kernel_size
-    array = B.reshape(-1, out_repr.size, in_repr.size, k, k)
-    log.debug("sampled %d elements for %s -> %s (k=%d)", len(attributes), in_repr, out_repr, k)
-    return SampledBasis(array, attributes, params, beta)
+    log.debug("sampled %d elements for %s -> %s (k=%d)", len(attributes), in_repr, out_repr, params.kernel_size)
+    return SampledBasis(blocks, np.array([kept[n][2] for n in alive]), np.array([kept[n][1] for n in alive]),
+                        tuple(p.dim for p in out_repr.irreps), tuple(p.dim for p in in_repr.irreps),
+                        out_repr.change_of_basis, in_repr.change_of_basis_inv, attributes, params, beta, dtype)
 
 
 def _attributes(e: HarmonicElement, ring: int, params: BasisParams, ii: int, oo: int, j: int, idx) -> dict:
