@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_AXIS = math.pi / 2   # FlipRot2dOnR2's default reflection axis (MATH.md §6.1)
 
+#: the integer and float per-element columns of :class:`SampledBasis`
+INDEX_COLUMNS = ("out_index", "in_index", "ring", "mu", "s", "t", "inner_idx", "angular_idx")
+VALUE_COLUMNS = ("gamma", "radius", "sigma")
+
 
 @dataclass
 class SampledBasis:
@@ -50,17 +54,43 @@ class SampledBasis:
     """
 
     blocks: np.ndarray
-    out_index: np.ndarray
-    in_index: np.ndarray
+    element_index: np.ndarray            # (B, 9) ints, columns INDEX_COLUMNS
+    element_values: np.ndarray           # (B, 3) floats, columns VALUE_COLUMNS
+    out_irrep_names: Tuple[str, ...]
+    in_irrep_names: Tuple[str, ...]
     out_irrep_dims: Tuple[int, ...]
     in_irrep_dims: Tuple[int, ...]
     change_of_basis_out: np.ndarray
     change_of_basis_in_inv: np.ndarray
-    attributes: List[Dict[str, Any]]
     params: BasisParams
     axis: float
     dtype: np.dtype = np.dtype(np.float64)
     _array: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    _attributes: Optional[List[Dict[str, Any]]] = field(default=None, repr=False, compare=False)
+
+    @property
+    def out_index(self) -> np.ndarray:
+        """For each element, the position of its output irrep in the output representation."""
+        return self.element_index[:, 0]
+
+    @property
+    def in_index(self) -> np.ndarray:
+        return self.element_index[:, 1]
+
+    @property
+    def attributes(self) -> List[Dict[str, Any]]:
+        """Per-element attribute dicts (e2cnn's names plus ours), built on first use."""
+        if self._attributes is None:
+            out = []
+            for (oo, ii, ring, mu, s, t, inner, angular), (gamma, radius, sigma) in zip(
+                    self.element_index.tolist(), self.element_values.tolist()):
+                out.append({"frequency": mu, "mu": mu, "s": s, "gamma": gamma, "offset": t, "t": t,
+                            "in_irrep": self.in_irrep_names[ii], "out_irrep": self.out_irrep_names[oo],
+                            "shape": (self.out_irrep_dims[oo], self.in_irrep_dims[ii]), "ring": ring,
+                            "radius": radius, "sigma": sigma, "in_irrep_idx": ii, "out_irrep_idx": oo,
+                            "inner_idx": inner, "angular_idx": angular})
+            self._attributes = out
+        return self._attributes
 
     def __len__(self) -> int:
         return self.blocks.shape[0]
@@ -75,15 +105,15 @@ class SampledBasis:
     def array(self) -> np.ndarray:
         """The filters (B, c_out, c_in, k, k) in :attr:`dtype`, expanded once and kept."""
         if self._array is None:
-            self._array = self.expand().astype(self.dtype, copy=False)
+            self._array = self.expand(self.dtype)
         return self._array
 
-    def expand(self) -> np.ndarray:
-        """Map every irrep block through the changes of basis: float64 (B, c_out, c_in, k, k)."""
+    def expand(self, dtype=np.float64) -> np.ndarray:
+        """Map every irrep block through the changes of basis: (B, c_out, c_in, k, k) in ``dtype``."""
         B, c_out, c_in, k, _ = self.shape
         out_pos = np.cumsum((0,) + tuple(self.out_irrep_dims))
         in_pos = np.cumsum((0,) + tuple(self.in_irrep_dims))
-        dense = np.zeros((B, c_out, c_in, self.blocks.shape[-1]))
+        dense = np.zeros((B, c_out, c_in, self.blocks.shape[-1]), dtype=dtype)
         pairs: Dict[Tuple[int, int], List[int]] = {}
         for b, (oo, ii) in enumerate(zip(self.out_index.tolist(), self.in_index.tolist())):
             pairs.setdefault((oo, ii), []).append(b)
@@ -206,24 +236,24 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
     if not alive.size:
         raise EmptyBasisError(_empty_message(in_repr, out_repr, params))
     blocks = blocks[alive] / norm[alive, None, None, None]
-    attributes = [_attributes(kept[n][3], kept[n][0], params, kept[n][1], kept[n][2], kept[n][4], None) for n in alive]
     angular_index = {(ring, ii, oo, j): ring * len(angular) + n
                      for ring in range(len(params.rings)) for n, (ii, oo, _, j) in enumerate(angular)}
-    for attrs in attributes:
-        attrs["angular_idx"] = angular_index[(attrs["ring"], attrs["in_irrep_idx"], attrs["out_irrep_idx"],
-                                              attrs["inner_idx"])]
-    log.debug("sampled %d elements for %s -> %s (k=%d)", len(attributes), in_repr, out_repr, params.kernel_size)
-    return SampledBasis(blocks, np.array([kept[n][2] for n in alive]), np.array([kept[n][1] for n in alive]),
-                        tuple(p.dim for p in out_repr.irreps), tuple(p.dim for p in in_repr.irreps),
-                        out_repr.change_of_basis, in_repr.change_of_basis_inv, attributes, params, beta, dtype)
+    index = np.array([[oo, ii, ring, e.mu, e.s, e.t, j, angular_index[(ring, ii, oo, j)]]
+                      for ring, ii, oo, e, j, _ in (kept[n] for n in alive)], dtype=np.int64)
+    values = np.array([[e.gamma_float, params.rings[ring], params.sigmas[ring]]
+                       for ring, _, _, e, _, _ in (kept[n] for n in alive)], dtype=np.float64)
+    log.debug("sampled %d elements for %s -> %s (k=%d)", len(alive), in_repr, out_repr, params.kernel_size)
+    return SampledBasis(blocks, index, values, tuple(p.name for p in out_repr.irreps),
+                        tuple(p.name for p in in_repr.irreps), tuple(p.dim for p in out_repr.irreps),
+                        tuple(p.dim for p in in_repr.irreps), out_repr.change_of_basis, in_repr.change_of_basis_inv,
+                        params, beta, dtype)
 
 
-def _attributes(e: HarmonicElement, ring: int, params: BasisParams, ii: int, oo: int, j: int, idx) -> dict:
+def _attributes(e: HarmonicElement, ring: int, params: BasisParams, ii: int, oo: int, j: int, idx: int) -> dict:
+    """The attributes a ``basis_filter`` sees (the same keys as :attr:`SampledBasis.attributes`)."""
     attrs = e.attributes()
     attrs.update(ring=ring, radius=params.rings[ring], sigma=params.sigmas[ring], in_irrep_idx=ii,
-                 out_irrep_idx=oo, inner_idx=j)
-    if idx is not None:
-        attrs["angular_idx"] = idx
+                 out_irrep_idx=oo, inner_idx=j, angular_idx=idx)
     return attrs
 
 
