@@ -1,0 +1,142 @@
+"""A child process for tests/test_cache.py: drives the basis cache from a separate interpreter.
+
+Run as ``python tests/cache_worker.py MODE JSON`` with ``$BASISGEN_CACHE`` naming the cache and the
+repository root on ``$PYTHONPATH``.  Modes (the JSON argument holds the mode's settings):
+
+``hammer``
+    Write ``ready``, wait for ``go-<round>`` before each round, get every configuration (in an order of
+    its own), clear the memo, get them all again (now from disk), save the arrays to
+    ``<out>/<name>-<round>.npz`` and the stats and warnings to ``<out>/<name>-<round>.json``.
+``pause-in-publish``
+    Get one configuration with ``cache.entry.before_publish`` writing the temporary path to a marker
+    file and then sleeping, so that the parent can SIGKILL it between write and publish.
+``churn``
+    Get a long sequence of distinct keys (one sigma each) until killed.
+``keys``
+    Print the digests of ``cache.basis_key`` for the configurations, as JSON.
+
+Configurations are plain JSON so that parent and children build exactly the same arguments
+(:func:`make_config`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+
+def make_config(spec):
+    """``(in_repr, out_repr, kernel_size, kwargs)`` for ``BasisCache.get`` / ``sample_basis`` from a spec dict.
+
+    Keys: ``group`` (a name for :func:`basisgen.group_from_name`), ``k``, ``in``/``out`` (``regular``,
+    ``trivial`` or ``permuted`` -- the regular representation in a permuted basis, same irreps and name),
+    and any keyword of ``get`` (``dilation``, ``rings``, ``sigma``, ``frequencies_cutoff``,
+    ``maximum_offset``, ``axis``, ``dtype``).
+    """
+    import basisgen
+
+    group = basisgen.group_from_name(spec["group"])
+
+    def representation(name):
+        if name == "regular":
+            return group.regular_representation
+        if name == "trivial":
+            return group.trivial_representation
+        if name == "permuted":
+            rho = group.regular_representation
+            permutation = np.roll(np.eye(rho.size), 1, axis=0)
+            return basisgen.change_basis(rho, permutation, rho.name)
+        raise ValueError(f"unknown representation {name!r}")
+
+    kwargs = {k: v for k, v in spec.items() if k not in ("group", "k", "in", "out", "name")}
+    return representation(spec.get("in", "regular")), representation(spec.get("out", "regular")), spec["k"], kwargs
+
+
+def _wait_for(path: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.002)
+
+
+def hammer(settings) -> None:
+    import cache
+
+    out = Path(settings["out"])
+    name = settings["name"]
+    configs = settings["configs"]
+    c = cache.BasisCache()
+    rng = np.random.default_rng(settings["seed"])
+    (out / f"ready-{name}").touch()
+    for r in range(settings["rounds"]):
+        _wait_for(out / f"go-{r}")
+        c.clear_memo()
+        c.stats = dict.fromkeys(c.stats, 0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            arrays = {}
+            for i in rng.permutation(len(configs)):
+                in_repr, out_repr, k, kwargs = make_config(configs[i])
+                arrays[configs[i]["name"]] = c.get(in_repr, out_repr, k, **kwargs).array
+            c.clear_memo()
+            again = {}
+            for spec in configs:
+                in_repr, out_repr, k, kwargs = make_config(spec)
+                again[spec["name"]] = c.get(in_repr, out_repr, k, **kwargs).array
+        np.savez(out / f"{name}-{r}.npz", **arrays)
+        (out / f"{name}-{r}.json").write_text(json.dumps({
+            "stats": c.stats, "warnings": [str(w.message) for w in caught],
+            "same_on_reread": [s for s in arrays if np.array_equal(arrays[s], again[s])]}))
+
+
+def pause_in_publish(settings) -> None:
+    import cache
+    import cache.entry
+
+    marker = Path(settings["marker"])
+
+    def hook(tmp):
+        marker.with_suffix(".part").write_text(str(tmp))
+        os.replace(marker.with_suffix(".part"), marker)
+        time.sleep(600)
+
+    cache.entry.before_publish = hook
+    in_repr, out_repr, k, kwargs = make_config(settings["config"])
+    cache.BasisCache().get(in_repr, out_repr, k, **kwargs)
+
+
+def churn(settings) -> None:
+    import cache
+
+    c = cache.BasisCache()
+    in_repr, out_repr, k, kwargs = make_config(settings["config"])
+    Path(settings["ready"]).touch()
+    for sigma in settings["sigmas"]:
+        c.get(in_repr, out_repr, k, sigma=sigma, **kwargs)
+
+
+def keys(settings) -> None:
+    import cache
+    from basisgen.radial import basis_params
+    from basisgen.sampling import resolve_axis
+
+    digests = []
+    for spec in settings["configs"]:
+        in_repr, out_repr, k, kw = make_config(spec)
+        params = basis_params(k, kw.get("dilation", 1), kw.get("rings"), kw.get("sigma"),
+                              kw.get("frequencies_cutoff"), kw.get("maximum_offset"))
+        key = cache.basis_key(in_repr, out_repr, params, resolve_axis(in_repr.group, kw.get("axis")),
+                              kw.get("dtype", "float32"))
+        digests.append(key.digest)
+    print(json.dumps(digests))
+
+
+if __name__ == "__main__":
+    mode, settings = sys.argv[1], json.loads(sys.argv[2])
+    {"hammer": hammer, "pause-in-publish": pause_in_publish, "churn": churn, "keys": keys}[mode](settings)
