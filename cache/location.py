@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import site
 import sysconfig
 import warnings
 from pathlib import Path
@@ -9,10 +10,18 @@ from typing import List
 
 
 def _inside_site_packages(path: Path) -> bool:
+    """Inside this interpreter's (or the user's) site-packages, or any site-/dist-packages directory."""
     resolved = path.resolve()
-    for name in ("purelib", "platlib"):
-        site = Path(sysconfig.get_paths()[name]).resolve()
-        if resolved == site or site in resolved.parents:
+    if any(part in ("site-packages", "dist-packages") for part in resolved.parts):
+        return True
+    sites = [sysconfig.get_paths()[name] for name in ("purelib", "platlib")]
+    try:
+        sites.append(site.getusersitepackages())
+    except Exception:   # some embedded interpreters have no user site
+        pass
+    for directory in sites:
+        directory = Path(directory).resolve()
+        if resolved == directory or directory in resolved.parents:
             return True
     return False
 

@@ -11,7 +11,7 @@ Guarantees (see docs/cache.md for the reasoning):
   are not supported (some network filesystems) or a holder hangs, the waiter computes anyway after a
   timeout.
 * A process killed at any moment leaves at most a ``.tmp-*`` file, invisible to readers and removed by
-  :meth:`BasisCache.verify` or by later writers once its process is gone.
+  :meth:`BasisCache.verify`, or by the next writer into the same directory, once its process is gone.
 * Every entry carries a SHA-256 of its contents; a damaged or foreign file is reported once (a
   warning), moved to ``quarantine/`` and the entry recomputed.  Wrong data is never returned.
 * A read-only cache directory is used for reads; misses are computed in memory (or written to a later,
@@ -148,7 +148,8 @@ class BasisCache:
             try:
                 basis, _ = read_entry(path, key.digest)
             except CorruptEntry as err:
-                self._discard(path, str(err))
+                if path.exists():            # else another process removed it meanwhile: a plain miss
+                    self._discard(path, str(err), key.digest)
                 continue
             self.stats["disk_hits"] += 1
             return basis
@@ -169,6 +170,7 @@ class BasisCache:
             try:
                 write_entry(path, key, basis, _latex_summary(in_repr, out_repr, basis))
                 self.stats["written"] += 1
+                _remove_stale_temporaries(path.parent)
             except OSError as err:
                 self._warn_once(f"write:{root}", f"could not write to the cache at {root} ({err}); "
                                                  "continuing without storing")
@@ -209,11 +211,20 @@ class BasisCache:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _discard(self, path: Path, reason: str) -> None:
+    def _discard(self, path: Path, reason: str, digest: str) -> None:
         """Report a damaged entry once and move it out of the way (or leave it, if read-only)."""
+        try:
+            identity = path.stat().st_mtime_ns
+        except OSError:
+            return                 # already gone
+        try:
+            read_entry(path, digest)
+            return                 # republished meanwhile by another process: it is good now
+        except CorruptEntry:
+            pass
         self.stats["corrupt"] += 1
-        self._warn_once(f"corrupt:{path}", f"damaged cache entry {path}: {reason}; it is quarantined and the "
-                                           "basis recomputed")
+        self._warn_once(f"corrupt:{path}:{identity}",
+                        f"damaged cache entry {path}: {reason}; it is quarantined and the basis recomputed")
         root = next((r for r in self.roots if r in path.parents), path.parent)
         quarantine = root / "quarantine"
         try:
@@ -246,7 +257,7 @@ class BasisCache:
         for root in roots or self.roots:
             base = root / ENTRIES
             if base.is_dir():
-                yield from sorted(p for p in base.glob("*/*") if p.is_file())
+                yield from sorted(p for p in base.rglob("*") if p.is_file())
 
     def entries(self, group: Optional[str] = None) -> List[EntryInfo]:
         """The readable entries of every root (optionally only those of the group named ``group``)."""
@@ -283,12 +294,14 @@ class BasisCache:
                     path.unlink(missing_ok=True)
                     removed.append(f"{path}: partial write of a process that is gone")
                 continue
+            # an entry is only trusted under its own name: the name is what readers look up
+            expected = path.stem if len(path.stem) == 64 and path.suffix == ".h5" else ""
             try:
-                read_entry(path, path.stem if len(path.stem) == 64 else None)
-                if len(path.stem) != 64 or path.suffix != ".h5":
+                if not expected:
                     raise CorruptEntry("not named like a cache entry")
+                read_entry(path, expected)
             except CorruptEntry as err:
-                self._discard(path, str(err))
+                self._discard(path, str(err), expected)
                 removed.append(f"{path}: {err}")
         return removed
 
@@ -314,22 +327,27 @@ class BasisCache:
         """Copy the entries (all, or those of ``group``) into one standalone HDF5 file; returns the count."""
         destination = Path(destination)
         tmp = destination.with_name(destination.name + f".tmp-{os.getpid()}")
-        count = 0
-        with h5py.File(tmp, "w", locking=False) as out:
-            out.attrs["basisgen_cache_export"] = SCHEMA_VERSION
-            for info in self.entries(group):
-                try:
-                    read_entry(info.path, info.digest)      # never export damaged data
-                except CorruptEntry as err:
-                    self._discard(info.path, str(err))
-                    continue
-                with h5py.File(info.path, "r", locking=False) as src:
-                    src.copy(src["/"], out, name=info.digest)
-                    for k, v in src.attrs.items():
-                        out[info.digest].attrs[k] = v
-                count += 1
-        os.replace(tmp, destination)
-        return count
+        exported = set()
+        try:
+            with h5py.File(tmp, "w", locking=False) as out:
+                out.attrs["basisgen_cache_export"] = SCHEMA_VERSION
+                for info in self.entries(group):
+                    if info.digest in exported:      # the same key in two roots: the first one wins
+                        continue
+                    try:
+                        read_entry(info.path, info.digest)      # never export damaged data
+                    except CorruptEntry as err:
+                        self._discard(info.path, str(err), info.digest)
+                        continue
+                    with h5py.File(info.path, "r", locking=False) as src:
+                        src.copy(src["/"], out, name=info.digest)
+                        for k, v in src.attrs.items():
+                            out[info.digest].attrs[k] = v
+                    exported.add(info.digest)
+            os.replace(tmp, destination)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return len(exported)
 
     def import_(self, source: os.PathLike) -> int:
         """Add the entries of a file made by :meth:`export` (each verified) to the writable root."""
@@ -358,6 +376,13 @@ class BasisCache:
                 os.replace(tmp, path)
                 count += 1
         return count
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Remove the partial writes of dead processes next to a fresh entry (cheap: one directory)."""
+    for tmp in directory.glob(".tmp-*"):
+        if _stale_temporary(tmp):
+            tmp.unlink(missing_ok=True)
 
 
 def _stale_temporary(path: Path) -> bool:

@@ -6,10 +6,13 @@ repository root on ``$PYTHONPATH``.  Modes (the JSON argument holds the mode's s
 ``hammer``
     Write ``ready``, wait for ``go-<round>`` before each round, get every configuration (in an order of
     its own), clear the memo, get them all again (now from disk), save the arrays to
-    ``<out>/<name>-<round>.npz`` and the stats and warnings to ``<out>/<name>-<round>.json``.
+    ``<out>/<name>-<round>.npz`` and the stats and warnings to ``<out>/<name>-<round>.json``.  With
+    ``flock_unsupported``, ``fcntl.flock`` fails as on a filesystem without locks.
 ``pause-in-publish``
     Get one configuration with ``cache.entry.before_publish`` writing the temporary path to a marker
     file and then sleeping, so that the parent can SIGKILL it between write and publish.
+``get``
+    Get the configurations once from a fresh cache; save arrays and stats like ``hammer``.
 ``churn``
     Get a long sequence of distinct keys (one sigma each) until killed.
 ``keys``
@@ -54,6 +57,7 @@ def make_config(spec):
         raise ValueError(f"unknown representation {name!r}")
 
     kwargs = {k: v for k, v in spec.items() if k not in ("group", "k", "in", "out", "name")}
+    kwargs.setdefault("dtype", "float32")   # BasisCache.get's default (sample_basis defaults to float64)
     return representation(spec.get("in", "regular")), representation(spec.get("out", "regular")), spec["k"], kwargs
 
 
@@ -65,12 +69,28 @@ def _wait_for(path: Path, timeout: float = 60.0) -> None:
         time.sleep(0.002)
 
 
+def _write_json(path: Path, value) -> None:
+    """Publish ``value`` atomically: the parent polls for the file and must never read half of it."""
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(value))
+    os.replace(part, path)
+
+
 def hammer(settings) -> None:
     import cache
 
     out = Path(settings["out"])
     name = settings["name"]
     configs = settings["configs"]
+    if settings.get("flock_unsupported"):
+        # as on a network filesystem without locks: flock fails with ENOLCK and writers race freely
+        import errno
+        import fcntl
+
+        def flock(fd, operation):
+            raise OSError(errno.ENOLCK, "No locks available")
+
+        fcntl.flock = flock
     c = cache.BasisCache()
     rng = np.random.default_rng(settings["seed"])
     (out / f"ready-{name}").touch()
@@ -90,9 +110,9 @@ def hammer(settings) -> None:
                 in_repr, out_repr, k, kwargs = make_config(spec)
                 again[spec["name"]] = c.get(in_repr, out_repr, k, **kwargs).array
         np.savez(out / f"{name}-{r}.npz", **arrays)
-        (out / f"{name}-{r}.json").write_text(json.dumps({
+        _write_json(out / f"{name}-{r}.json", {
             "stats": c.stats, "warnings": [str(w.message) for w in caught],
-            "same_on_reread": [s for s in arrays if np.array_equal(arrays[s], again[s])]}))
+            "same_on_reread": [s for s in arrays if np.array_equal(arrays[s], again[s])]})
 
 
 def pause_in_publish(settings) -> None:
@@ -109,6 +129,22 @@ def pause_in_publish(settings) -> None:
     cache.entry.before_publish = hook
     in_repr, out_repr, k, kwargs = make_config(settings["config"])
     cache.BasisCache().get(in_repr, out_repr, k, **kwargs)
+
+
+def get(settings) -> None:
+    """Get the configurations from a fresh cache; save the arrays and the stats."""
+    import cache
+
+    c = cache.BasisCache()
+    out = Path(settings["out"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        arrays = {}
+        for spec in settings["configs"]:
+            in_repr, out_repr, k, kwargs = make_config(spec)
+            arrays[spec["name"]] = c.get(in_repr, out_repr, k, **kwargs).array
+    np.savez(out / "arrays.npz", **arrays)
+    _write_json(out / "result.json", {"stats": c.stats, "warnings": [str(w.message) for w in caught]})
 
 
 def churn(settings) -> None:
@@ -132,11 +168,11 @@ def keys(settings) -> None:
         params = basis_params(k, kw.get("dilation", 1), kw.get("rings"), kw.get("sigma"),
                               kw.get("frequencies_cutoff"), kw.get("maximum_offset"))
         key = cache.basis_key(in_repr, out_repr, params, resolve_axis(in_repr.group, kw.get("axis")),
-                              kw.get("dtype", "float32"))
+                              kw["dtype"])
         digests.append(key.digest)
     print(json.dumps(digests))
 
 
 if __name__ == "__main__":
     mode, settings = sys.argv[1], json.loads(sys.argv[2])
-    {"hammer": hammer, "pause-in-publish": pause_in_publish, "churn": churn, "keys": keys}[mode](settings)
+    {"hammer": hammer, "get": get, "pause-in-publish": pause_in_publish, "churn": churn, "keys": keys}[mode](settings)
