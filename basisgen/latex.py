@@ -104,8 +104,17 @@ def _template(shape: Tuple[int, int], s: int) -> Tuple[List[List[int]], List[Lis
     return [[1]], [[0]]
 
 
+def _expr(x) -> sp.Expr:
+    """An internal number as a sympy expression (ints from templates, sympy values from elements)."""
+    if isinstance(x, sp.Basic):
+        return x
+    if isinstance(x, int):
+        return sp.Integer(x)
+    raise TypeError(f"expected a sympy number, got {type(x).__name__}")
+
+
 def _is_zero(x: sp.Expr) -> bool:
-    x = sp.sympify(x)
+    x = _expr(x)
     return x == 0 or sp.simplify(x) == 0
 
 
@@ -117,7 +126,7 @@ def _theta_coefficients(element: HarmonicElement) -> Tuple[List[List[sp.Expr]], 
     determined, so the MATH.md §2.2 template is used whenever it reproduces C (it always does for
     derived elements); otherwise, and for mu != 0, the coefficients come from the data.
     """
-    g = sp.sympify(element.gamma)
+    g = _expr(element.gamma)
     cg, sg = sp.cos(g), sp.sin(g)
     C, S = element.cos_coefficients, element.sin_coefficients
     rows, cols = element.shape
@@ -161,7 +170,7 @@ def _argument(element: HarmonicElement, symbolic: bool) -> str:
             text = "-" + angle
         else:
             text = f"{mu}{angle}"
-    gamma = sp.sympify(element.gamma)
+    gamma = _expr(element.gamma)
     if gamma != 0:
         text += " - " + sp.latex(-gamma) if gamma.could_extract_minus_sign() else " + " + sp.latex(gamma)
     return text
@@ -211,7 +220,7 @@ def element_latex(element: HarmonicElement, symbolic: bool = True) -> str:
     a, b = _theta_coefficients(element)
     rows, cols = element.shape
     if not symbolic and element.mu == 0:
-        g = sp.sympify(element.gamma)
+        g = _expr(element.gamma)
         entries = [[sp.latex(sp.expand(a[i][j] * sp.cos(g) + b[i][j] * sp.sin(g))) for j in range(cols)]
                    for i in range(rows)]
         return _layout(entries)
@@ -247,7 +256,7 @@ def _index_set(members: Sequence[HarmonicElement], F: Optional[int], T: Optional
     # the natural description first: T_N for matrices, T+_N for 1x1 (without mu = 0 when gamma != 0)
     if e.shape != (1, 1):
         rules = [symmetric, nonnegative, positive]
-    elif sp.sympify(e.gamma) == 0:
+    elif _expr(e.gamma) == 0:
         rules = [nonnegative, positive, symmetric]
     else:
         rules = [positive, nonnegative, symmetric]
