@@ -30,7 +30,7 @@ import numpy as np
 
 import basisgen
 from basisgen.radial import BasisParams
-from basisgen.sampling import INDEX_COLUMNS, SampledBasis
+from basisgen.sampling import INDEX_COLUMNS, VALUE_COLUMNS, SampledBasis
 
 from .keys import SCHEMA_VERSION, BasisKey
 
@@ -86,6 +86,10 @@ def write_entry(path: Path, key: BasisKey, basis: SampledBasis, latex: str = "")
         with h5py.File(tmp, "w", locking=False) as f:
             for name, data in datasets.items():
                 f.create_dataset(name, data=data)
+            # name the columns for people reading the file with h5dump
+            f["element_index"].attrs["columns"] = ",".join(INDEX_COLUMNS)
+            f["element_values"].attrs["columns"] = ",".join(VALUE_COLUMNS)
+            f["radial"].attrs["rows"] = "rings,sigmas,cutoffs"
             f.attrs["key"] = key.digest
             f.attrs["description"] = description_json
             f.attrs["layout"] = layout
