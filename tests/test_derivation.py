@@ -79,7 +79,7 @@ def report(problems):
 
 
 # ---- element by element against the oracle --------------------------------------------------------
-@pytest.mark.parametrize("G", GROUPS, ids=gid)
+@pytest.mark.parametrize("G", GROUPS + [flip_group(), trivial_group()], ids=gid)
 def test_derived_basis_equals_closed_form_table(G):
     problems = []
     axes = AXES if G.has_reflection else (0.0,)
@@ -102,19 +102,6 @@ def test_continuous_groups_ignore_the_frequency_band(G):
             reference = [key(e) for e in _derive(G, psi_in, psi_out, None, None)]
             for F in (0, 1, 3, 9):
                 assert [key(e) for e in _derive(G, psi_in, psi_out, F, None)] == reference, (psi_in, psi_out, F)
-
-
-def test_flip_and_trivial_groups_equal_closed_form_table():
-    problems = []
-    for G in (flip_group(), trivial_group()):
-        for F in FREQUENCIES:
-            for beta in (AXES if G.has_reflection else (0.0,)):
-                for psi_in in G.irreps:
-                    for psi_out in G.irreps:
-                        derived = derive(G, psi_in, psi_out, F, None, beta)
-                        expected = closed_form_table(G, psi_in, psi_out, F, None, beta)
-                        problems += compare(G, psi_in, psi_out, derived, expected, f"F={F} beta={beta:.3f}")
-    report(problems)
 
 
 @pytest.mark.parametrize("G", FINITE_GROUPS, ids=gid)
