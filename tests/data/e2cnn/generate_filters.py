@@ -1,0 +1,97 @@
+"""Generate e2cnn 0.2.3 reference filters: weights -> expanded filter for multi-field R2Conv layers.
+
+Run only in an environment with e2cnn 0.2.3 and numpy<2 (see generate.py for the recipe); the one patch
+(``_TorchWithBoolMasks``) only changes the dtype of a mask, not a value::
+
+    /work/e2cnn-venv/bin/python tests/data/e2cnn/generate_filters.py
+
+Writes ``filters.npz`` (for each case: ``<case>__weights`` (D,), ``<case>__filter`` (c_out, c_in, k, k),
+``<case>__bias`` and ``<case>__expanded_bias`` when the layer has a bias) and ``filters.json``
+(the field types, kernel size, dilation and the weight dimension of each case).
+"""
+import ast
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from e2cnn import gspaces, nn
+from e2cnn.nn.modules.r2_conv import basisexpansion_singleblock
+
+warnings.filterwarnings("ignore")
+HERE = Path(__file__).parent
+
+
+class _TorchWithBoolMasks:
+    """e2cnn 0.2.3 indexes with uint8 masks, which current torch rejects when a pair keeps a single element
+    (the assignment becomes masked_fill_); hand its module a torch whose ``tensor`` makes uint8 arrays bool."""
+
+    uint8 = torch.bool
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+    @staticmethod
+    def tensor(data, *args, **kwargs):
+        if isinstance(data, np.ndarray) and data.dtype == np.uint8:
+            data = data.astype(bool)
+        return torch.tensor(data, *args, **kwargs)
+
+
+basisexpansion_singleblock.torch = _TorchWithBoolMasks()
+
+GSPACES = {
+    "gspaces.Rot2dOnR2(8)": lambda: gspaces.Rot2dOnR2(8),
+    "gspaces.FlipRot2dOnR2(4)": lambda: gspaces.FlipRot2dOnR2(4),
+    "gspaces.Rot2dOnR2(-1, maximum_frequency=3)": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=3),
+    "gspaces.FlipRot2dOnR2(8)": lambda: gspaces.FlipRot2dOnR2(8),
+}
+CASES = {
+    "C8_mixed_k5": ("gspaces.Rot2dOnR2(8)", ["regular", "trivial", "regular", "irrep:1"],
+                    ["irrep:1", "regular", "trivial", "regular"], 5, 1),
+    "D4_mixed_k3": ("gspaces.FlipRot2dOnR2(4)", ["regular", "irrep:1,1", "trivial", "quotient:(0,1)"],
+                    ["trivial", "regular", "irrep:1,1", "irrep:0,2"], 3, 1),
+    "SO2_mixed_k5": ("gspaces.Rot2dOnR2(-1, maximum_frequency=3)", ["irrep:0", "irrep:1", "irrep:2"],
+                     ["irrep:1", "irrep:0", "irrep:1", "irrep:3"], 5, 1),
+    "D8_regular_k5_dil2": ("gspaces.FlipRot2dOnR2(8)", ["regular", "regular"], ["regular", "trivial"], 5, 2),
+}
+
+
+def rep(gs, spec):
+    if spec == "regular":
+        return gs.regular_repr
+    if spec == "trivial":
+        return gs.trivial_repr
+    kind, arg = spec.split(":")
+    if kind == "irrep":
+        return gs.irrep(*[int(x) for x in arg.split(",")])
+    return gs.quotient_repr(ast.literal_eval(arg))
+
+
+def main():
+    arrays, meta = {}, {}
+    for name, (gspace, ins, outs, k, dilation) in CASES.items():
+        basisexpansion_singleblock._stored_filters.clear()
+        gs = GSPACES[gspace]()
+        conv = nn.R2Conv(nn.FieldType(gs, [rep(gs, s) for s in ins]), nn.FieldType(gs, [rep(gs, s) for s in outs]),
+                         k, dilation=dilation, padding=0)
+        gen = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            conv.weights.copy_(torch.randn(conv.weights.shape, generator=gen, dtype=conv.weights.dtype))
+            if conv.bias is not None:
+                conv.bias.copy_(torch.randn(conv.bias.shape, generator=gen, dtype=conv.bias.dtype))
+        filt, bias = conv.expand_parameters()
+        arrays[f"{name}__weights"] = conv.weights.detach().numpy()
+        arrays[f"{name}__filter"] = filt.detach().numpy()
+        if conv.bias is not None:
+            arrays[f"{name}__bias"] = conv.bias.detach().numpy()
+            arrays[f"{name}__expanded_bias"] = bias.detach().numpy()
+        meta[name] = {"gspace": gspace, "in": ins, "out": outs, "kernel_size": k, "dilation": dilation,
+                      "weights": int(conv.weights.numel())}
+    np.savez_compressed(HERE / "filters.npz", **arrays)
+    (HERE / "filters.json").write_text(json.dumps(meta, indent=1))
+
+
+if __name__ == "__main__":
+    main()
