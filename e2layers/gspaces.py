@@ -1,0 +1,237 @@
+"""e2cnn's ``gspaces`` (API.md §1.2): the planar groups acting on the plane R^2 and on images.
+
+Differences on purpose: equality includes the reflection axis (e2cnn compares fibre groups only);
+``basespace_action_torch`` transforms tensors exactly, on their device, for the grid-preserving
+elements (multiples of 90 degrees and flips whose mirror line is on the grid).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable, Optional, Tuple
+
+import numpy as np
+import scipy.ndimage
+import torch
+
+from . import group as groups
+
+__all__ = ["GSpace", "GeneralOnR2", "Rot2dOnR2", "FlipRot2dOnR2", "Flip2dOnR2", "TrivialOnR2"]
+
+_QUARTER = math.pi / 2
+
+
+def _quarter_turns(angle: float) -> Optional[int]:
+    """``angle`` as a whole number of quarter turns (mod 4), or None."""
+    k = angle / _QUARTER
+    n = round(k)
+    return n % 4 if abs(k - n) < 1e-9 else None
+
+
+class GSpace:
+    """A group acting on the plane; base class of the concrete gspaces."""
+
+    def __init__(self, fibergroup: groups.Group, dimensionality: int, name: str):
+        self.fibergroup = fibergroup
+        self.dimensionality = dimensionality
+        self.name = name
+        self.basespace = f"R^{dimensionality}"
+
+    # ---- delegating accessors ------------------------------------------------------------------------
+    @property
+    def irreps(self):
+        return self.fibergroup.irreps
+
+    @property
+    def representations(self):
+        return self.fibergroup.representations
+
+    @property
+    def trivial_repr(self):
+        return self.fibergroup.trivial_representation
+
+    def irrep(self, *id: int):
+        return self.fibergroup.irrep(*id)
+
+    @property
+    def regular_repr(self):
+        return self.fibergroup.regular_representation
+
+    def quotient_repr(self, subgroup_id: Any):
+        return self.fibergroup.quotient_representation(subgroup_id)
+
+    def induced_repr(self, subgroup_id: Any, repr):
+        return self.fibergroup.induced_representation(subgroup_id, repr)
+
+    @property
+    def testing_elements(self) -> Iterable[Any]:
+        return self.fibergroup.testing_elements()
+
+
+class GeneralOnR2(GSpace):
+    """A subgroup of O(2) acting on R^2; ``kernel_axis`` is the reflection axis its kernels use."""
+
+    def __init__(self, fibergroup: groups.Group, name: str, axis: float = 0.0):
+        super().__init__(fibergroup, 2, name)
+        self.axis = float(axis)
+
+    @property
+    def kernel_axis(self) -> float:
+        return self.axis if self.fibergroup.basisgen.has_reflection else 0.0
+
+    # ---- action on images --------------------------------------------------------------------------
+    def _flip_and_angle(self, element: Any) -> Tuple[int, float]:
+        if not self.fibergroup.is_element(element):
+            raise ValueError(f"{element!r} is not an element of {self.fibergroup.name}")
+        j, theta = self.fibergroup.basisgen.element_action(element)
+        return j, theta + (2 * self.axis if j else 0.0)
+
+    def _basespace_action(self, x: np.ndarray, element: Any) -> np.ndarray:
+        """Flip the rows (y -> -y) if the element reflects, then rotate counter-clockwise (MATH.md §1.5)."""
+        j, angle = self._flip_and_angle(element)
+        if j:
+            x = x[..., ::-1, :]
+        k = _quarter_turns(angle)
+        if k is not None:
+            return np.rot90(x, k, axes=(-2, -1)).copy()
+        return scipy.ndimage.rotate(x, math.degrees(angle), axes=(-2, -1), reshape=False, order=2)
+
+    def is_grid_element(self, element: Any) -> bool:
+        """Does ``element`` map the pixel grid onto itself (so its action on images is exact)?"""
+        return _quarter_turns(self._flip_and_angle(element)[1]) is not None
+
+    def grid_elements(self) -> list:
+        """The testing elements whose action on images is exact."""
+        return [g for g in self.testing_elements if self.is_grid_element(g)]
+
+    def basespace_action_torch(self, x: torch.Tensor, element: Any) -> torch.Tensor:
+        """The exact action on the last two dimensions of a tensor (grid-preserving elements only)."""
+        j, angle = self._flip_and_angle(element)
+        k = _quarter_turns(angle)
+        if k is None:
+            raise ValueError(f"element {element!r} of {self.fibergroup.name} does not map the pixel grid onto "
+                             f"itself; use featurefield_action (interpolating) instead")
+        if j:
+            x = x.flip(-2)
+        return torch.rot90(x, k, dims=(-2, -1))
+
+    def featurefield_action(self, input: np.ndarray, repr, element: Any) -> np.ndarray:
+        """``rho(g)`` on the channels, then the action on the plane (e2cnn's ``featurefield_action``)."""
+        x = np.einsum("oi,bi...->bo...", repr(element), input)
+        return self._basespace_action(x, element)
+
+    def restrict(self, id: Any) -> Tuple["GeneralOnR2", Callable, Callable]:
+        raise NotImplementedError
+
+    def build_kernel_basis(self, in_repr, out_repr, sigma, rings, **kwargs):
+        raise NotImplementedError("e2layers samples kernel bases through the cache: see cache.get_basis")
+
+    # ---- value semantics -----------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, GeneralOnR2) and self.fibergroup == other.fibergroup
+                and math.isclose(self.kernel_axis, other.kernel_axis, abs_tol=1e-12))
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Rot2dOnR2(GeneralOnR2):
+    """The rotations C_N (``N > 1``) or SO(2) (``N = -1``) acting on the plane.
+
+    Examples
+    --------
+    >>> gs = Rot2dOnR2(8)
+    >>> gs.name, gs.regular_repr.size
+    ('8-Rotations', 8)
+    """
+
+    def __init__(self, N: int = None, maximum_frequency: int = None, fibergroup: groups.Group = None):
+        if fibergroup is None:
+            if N is None:
+                raise ValueError("Rot2dOnR2 needs N (> 1, or -1 for SO(2)) or a fibergroup")
+            if N == -1:
+                fibergroup = groups.so2_group(10 if maximum_frequency is None else maximum_frequency)
+            elif isinstance(N, int) and N > 1:
+                if maximum_frequency is not None:
+                    raise ValueError("maximum_frequency is only for N = -1 (SO(2))")
+                fibergroup = groups.cyclic_group(N)
+            else:
+                raise ValueError(f"N must be an int > 1 or -1 (use TrivialOnR2 for N = 1), got {N!r}")
+        name = "Continuous-Rotations" if fibergroup.continuous else f"{fibergroup.basisgen.rotation_order}-Rotations"
+        super().__init__(fibergroup, name)
+
+    def restrict(self, id: int):
+        H, parent, child = self.fibergroup.subgroup(id)
+        space = TrivialOnR2(fibergroup=H) if id == 1 else Rot2dOnR2(fibergroup=H)
+        return space, parent, child
+
+
+class FlipRot2dOnR2(GeneralOnR2):
+    """The rotations and reflections D_N (``N >= 1``) or O(2) (``N = -1``); reflection axis ``axis``.
+
+    Examples
+    --------
+    >>> gs = FlipRot2dOnR2(4)
+    >>> gs.name, gs.regular_repr.size
+    ('Flip_4-Rotations(f=1.57080)', 8)
+    """
+
+    def __init__(self, N: int = None, maximum_frequency: int = None, axis: float = np.pi / 2,
+                 fibergroup: groups.Group = None):
+        if fibergroup is None:
+            if N is None:
+                raise ValueError("FlipRot2dOnR2 needs N (>= 1, or -1 for O(2)) or a fibergroup")
+            if N == -1:
+                fibergroup = groups.o2_group(10 if maximum_frequency is None else maximum_frequency)
+            elif isinstance(N, int) and N >= 1:
+                if maximum_frequency is not None:
+                    raise ValueError("maximum_frequency is only for N = -1 (O(2))")
+                fibergroup = groups.dihedral_group(N)
+            else:
+                raise ValueError(f"N must be an int >= 1 or -1, got {N!r}")
+        if isinstance(axis, bool) or not isinstance(axis, (int, float)) or not math.isfinite(axis):
+            raise ValueError(f"axis must be a finite float angle, got {axis!r}")
+        rot = "Continuous" if fibergroup.continuous else str(fibergroup.basisgen.rotation_order)
+        super().__init__(fibergroup, f"Flip_{rot}-Rotations(f={axis:.5f})", axis)
+
+    def restrict(self, id: Tuple[Any, int]):
+        H, parent, child = self.fibergroup.subgroup(id)
+        k, M = id
+        if k is None:
+            space = TrivialOnR2(fibergroup=H) if M == 1 else Rot2dOnR2(fibergroup=H)
+            return space, parent, child
+        rot = k * 2 * np.pi / self.fibergroup.basisgen.rotation_order if not self.fibergroup.continuous else k
+        axis = self.axis + rot / 2
+        space = Flip2dOnR2(axis=axis, fibergroup=H) if M == 1 else FlipRot2dOnR2(axis=axis, fibergroup=H)
+        return space, parent, child
+
+
+class Flip2dOnR2(GeneralOnR2):
+    """Reflections across the line at angle ``axis`` (default pi/2: x -> -x).
+
+    Examples
+    --------
+    >>> Flip2dOnR2().regular_repr.irreps
+    ['irrep_0', 'irrep_1']
+    """
+
+    def __init__(self, axis: float = np.pi / 2, fibergroup: groups.Group = None):
+        super().__init__(fibergroup or groups.flip_group(), "Flips", axis)
+
+    def restrict(self, id: int):
+        H, parent, child = self.fibergroup.subgroup(id)
+        space = TrivialOnR2(fibergroup=H) if id == 1 else Flip2dOnR2(axis=self.axis, fibergroup=H)
+        return space, parent, child
+
+
+class TrivialOnR2(GeneralOnR2):
+    """The trivial group acting on the plane (a conventional CNN)."""
+
+    def __init__(self, fibergroup: groups.Group = None):
+        super().__init__(fibergroup or groups.trivial_group(), "Trivial")
+
+    def restrict(self, id: int):
+        H, parent, child = self.fibergroup.subgroup(id)
+        return TrivialOnR2(fibergroup=H), parent, child
