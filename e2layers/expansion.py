@@ -46,7 +46,7 @@ def _field_channels(reprs: Sequence[Representation]) -> Dict[str, List[np.ndarra
     return out
 
 
-def _sparse_blocks(basis: SampledBasis) -> torch.Tensor:
+def _sparse_blocks(basis: SampledBasis, dtype: torch.dtype) -> torch.Tensor:
     """The (B, S_out * S_in * P) sparse matrix placing every element's irrep block at its positions."""
     S_out, S_in = sum(basis.out_irrep_dims), sum(basis.in_irrep_dims)
     P = basis.blocks.shape[-1]
@@ -61,7 +61,7 @@ def _sparse_blocks(basis: SampledBasis) -> torch.Tensor:
         cols.append(flat.ravel())
         vals.append(basis.blocks[b, :do, :di].ravel())
     index = torch.as_tensor(np.stack([np.concatenate(rows), np.concatenate(cols)]), dtype=torch.long)
-    values = torch.as_tensor(np.concatenate(vals), dtype=torch.float32)
+    values = torch.as_tensor(np.concatenate(vals), dtype=dtype)
     return torch.sparse_coo_tensor(index, values, (len(basis), S_out * S_in * P), check_invariants=True).coalesce()
 
 
@@ -77,6 +77,9 @@ class BasisExpansion(torch.nn.Module):
         maximum_offset, basis_filter, axis) are passed to the basis cache.
     cache:
         The :class:`cache.BasisCache` to use (default: the process's).
+    dtype:
+        ``torch.float32`` (default) or ``torch.float64``: the precision the basis is sampled and held
+        in (a float64 layer should hold a float64 basis).
 
     Examples
     --------
@@ -88,8 +91,12 @@ class BasisExpansion(torch.nn.Module):
     """
 
     def __init__(self, in_reprs: Sequence[Representation], out_reprs: Sequence[Representation], kernel_size: int,
-                 cache: Optional["basis_cache.BasisCache"] = None, **basis_kwargs):
+                 cache: Optional["basis_cache.BasisCache"] = None, dtype: torch.dtype = torch.float32,
+                 **basis_kwargs):
         super().__init__()
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        np_dtype = np.float32 if dtype == torch.float32 else np.float64
         if not in_reprs or not out_reprs:
             raise ValueError("in_reprs and out_reprs must be non-empty lists of representations")
         group = in_reprs[0].group
@@ -107,16 +114,17 @@ class BasisExpansion(torch.nn.Module):
         start = 0
         for in_name, out_name in sorted((i, o) for i in unique_in for o in unique_out):
             try:
-                basis = cache.get(unique_in[in_name], unique_out[out_name], kernel_size, **basis_kwargs)
+                basis = cache.get(unique_in[in_name], unique_out[out_name], kernel_size, dtype=np_dtype,
+                                  **basis_kwargs)
             except EmptyBasisError:
                 continue
             n_out, n_in = len(out_fields[out_name]), len(in_fields[in_name])
             tag = len(self._pairs)
-            self.register_buffer(f"_blocks_{tag}", _sparse_blocks(basis), persistent=False)
-            self.register_buffer(f"_q_out_{tag}", torch.as_tensor(basis.change_of_basis_out, dtype=torch.float32),
+            self.register_buffer(f"_blocks_{tag}", _sparse_blocks(basis, dtype), persistent=False)
+            self.register_buffer(f"_q_out_{tag}", torch.as_tensor(basis.change_of_basis_out, dtype=dtype),
                                  persistent=False)
-            self.register_buffer(f"_q_in_inv_{tag}",
-                                 torch.as_tensor(basis.change_of_basis_in_inv, dtype=torch.float32), persistent=False)
+            self.register_buffer(f"_q_in_inv_{tag}", torch.as_tensor(basis.change_of_basis_in_inv, dtype=dtype),
+                                 persistent=False)
             out_idx = np.concatenate(out_fields[out_name])
             in_idx = np.concatenate(in_fields[in_name])
             self.register_buffer(f"_out_idx_{tag}", torch.as_tensor(out_idx, dtype=torch.long), persistent=False)
