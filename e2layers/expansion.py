@@ -25,6 +25,10 @@ from basisgen.representation import Representation
 from basisgen.sampling import SampledBasis
 
 
+_WEIGHT_COLUMNS = ("in_irrep", "out_irrep", "in_irreps_position", "out_irreps_position", "radius",
+                   "in_field_position", "out_field_position")
+
+
 class _Pair(NamedTuple):
     in_name: str
     out_name: str
@@ -105,12 +109,16 @@ class BasisExpansion(torch.nn.Module):
                 raise ValueError(f"all field representations must share one group: {group.name} vs {rho.group.name}")
         cache = cache or basis_cache.default_cache()
         self.kernel_size = kernel_size
+        self.basis_dtype = dtype
         self.in_size = sum(r.size for r in in_reprs)
         self.out_size = sum(r.size for r in out_reprs)
         in_fields, out_fields = _field_channels(in_reprs), _field_channels(out_reprs)
         unique_in = {r.name: r for r in in_reprs}
         unique_out = {r.name: r for r in out_reprs}
         self._pairs: List[_Pair] = []
+        in_offsets = np.cumsum([0] + [len(r.irreps) for r in in_reprs])
+        out_offsets = np.cumsum([0] + [len(r.irreps) for r in out_reprs])
+        columns: Dict[str, list] = {k: [] for k in _WEIGHT_COLUMNS}
         start = 0
         for in_name, out_name in sorted((i, o) for i in unique_in for o in unique_out):
             try:
@@ -132,6 +140,21 @@ class BasisExpansion(torch.nn.Module):
             self._pairs.append(_Pair(in_name, out_name, start, len(basis), n_out, n_in,
                                      unique_out[out_name].size, unique_in[in_name].size))
             start += n_out * n_in * len(basis)
+            out_f = np.array([f for f, r in enumerate(out_reprs) if r.name == out_name])
+            in_f = np.array([f for f, r in enumerate(in_reprs) if r.name == in_name])
+            oo, ii = basis.out_index, basis.in_index
+            pair_columns = {   # each broadcast to (out field, in field, element): output-occurrence-major
+                "in_irrep": np.array(basis.in_irrep_names, dtype=object)[ii][None, None, :],
+                "out_irrep": np.array(basis.out_irrep_names, dtype=object)[oo][None, None, :],
+                "in_irreps_position": in_offsets[in_f][None, :, None] + ii[None, None, :],
+                "out_irreps_position": out_offsets[out_f][:, None, None] + oo[None, None, :],
+                "radius": basis.element_values[:, 1][None, None, :],
+                "in_field_position": in_f[None, :, None],
+                "out_field_position": out_f[:, None, None],
+            }
+            for name, values in pair_columns.items():
+                columns[name].append(np.broadcast_to(values, (n_out, n_in, len(basis))).ravel())
+        self._weight_attributes = {k: np.concatenate(v) if v else np.zeros(0) for k, v in columns.items()}
         self._dimension = start
         if start == 0:
             raise EmptyBasisError(f"no kernel maps fields {[r.name for r in in_reprs]} to "
@@ -140,6 +163,12 @@ class BasisExpansion(torch.nn.Module):
     def dimension(self) -> int:
         """The number of weights."""
         return self._dimension
+
+    def weight_attributes(self) -> Dict[str, np.ndarray]:
+        """Per weight, in the weight vector's order: ``in_irrep``, ``out_irrep`` (names),
+        ``in_irreps_position``, ``out_irreps_position`` (indices into the field types' flat irrep lists),
+        ``radius``, ``in_field_position`` and ``out_field_position`` (e2cnn's ``get_basis_info``)."""
+        return self._weight_attributes
 
     def forward(self, weights: torch.Tensor) -> torch.Tensor:
         """The filter (c_out, c_in, k, k) for a weight vector of length :meth:`dimension`."""

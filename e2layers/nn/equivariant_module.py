@@ -1,0 +1,145 @@
+"""``EquivariantModule``: the base class of the layers, and equivariance testing without image files."""
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Iterable, List, Optional, Tuple
+
+import torch
+
+from .geometric_tensor import GeometricTensor
+
+__all__ = ["EquivariantModule", "equivariance_errors", "assert_equivariant"]
+
+log = logging.getLogger(__name__)
+
+
+class EquivariantModule(torch.nn.Module, ABC):
+    """A ``torch.nn.Module`` mapping a :class:`GeometricTensor` of ``in_type`` to one of ``out_type``.
+
+    Subclasses set ``in_type`` and ``out_type`` and implement ``forward`` and
+    ``evaluate_output_shape``.  :meth:`check_equivariance` tests a module on random input under the
+    elements that map the pixel grid onto itself (no image file needed).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.regular_repr])
+    >>> class Double(nn.EquivariantModule):
+    ...     def __init__(self, in_type):
+    ...         super().__init__()
+    ...         self.in_type = self.out_type = in_type
+    ...     def forward(self, x):
+    ...         return nn.GeometricTensor(2 * x.tensor, self.out_type)
+    ...     def evaluate_output_shape(self, input_shape):
+    ...         return input_shape
+    >>> [g for g, err in Double(t).check_equivariance()]
+    [0, 1, 2, 3]
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.in_type = None
+        self.out_type = None
+
+    @abstractmethod
+    def forward(self, *input):
+        ...
+
+    @abstractmethod
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        """The output shape for an input of shape ``input_shape``."""
+
+    def _check_input(self, input: Any) -> None:
+        if not isinstance(input, GeometricTensor):
+            raise TypeError(f"{type(self).__name__} expects a GeometricTensor of type {self.in_type!r}, got "
+                            f"{type(input).__name__}")
+        if input.type != self.in_type:
+            raise ValueError(f"{type(self).__name__} expects input of type {self.in_type!r}, got {input.type!r}")
+
+    def _test_input_size(self) -> int:
+        """A spatial size on which the module's output grid is symmetric (overridden by the convolutions)."""
+        return 10
+
+    def check_equivariance(self, atol: float = 1e-7, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
+        """Compare ``f(g.x)`` and ``g.f(x)`` on random input for the grid-exact elements.
+
+        Returns ``(element, mean absolute error)`` pairs and raises ``AssertionError`` when an
+        element's error exceeds ``atol + rtol * |f(g.x)|``.
+        """
+        return _check(self, atol, rtol, assertion=True)
+
+    def export(self) -> torch.nn.Module:
+        """An equivalent plain-PyTorch module."""
+        raise NotImplementedError(f"{type(self).__name__} has no plain-PyTorch equivalent to export to")
+
+
+def _probe(module: torch.nn.Module) -> Tuple[torch.dtype, torch.device]:
+    for t in list(module.parameters()) + list(module.buffers()):
+        if t.is_floating_point():
+            return t.dtype, t.device
+    return torch.get_default_dtype(), torch.device("cpu")
+
+
+def _random_input(module: EquivariantModule) -> GeometricTensor:
+    dtype, device = _probe(module)
+    size = module._test_input_size()
+    return GeometricTensor(torch.randn(3, module.in_type.size, size, size, dtype=dtype, device=device),
+                           module.in_type)
+
+
+def _outputs(module: EquivariantModule, x: Optional[GeometricTensor], elements: Optional[Iterable[Any]]):
+    """Yield ``(element, f(g.x), g.f(x))`` (default: random input, the grid-exact elements)."""
+    gspace = module.in_type.gspace
+    x = _random_input(module) if x is None else x
+    if elements is None:
+        elements = [g for g in gspace.testing_elements if gspace.is_grid_element(g)]
+    with torch.no_grad():
+        y = module(x)
+        for g in elements:
+            yield g, module(x.transform(g)).tensor, y.transform(g).tensor
+
+
+def equivariance_errors(module: EquivariantModule, x: Optional[GeometricTensor] = None,
+                        elements: Optional[Iterable[Any]] = None) -> List[Tuple[Any, float, float]]:
+    """``(element, max |f(g.x) - g.f(x)|, max |f(g.x)|)`` for each element (default: the grid-exact ones).
+
+    ``x`` defaults to a random batch of 3 on the module's device and dtype.
+    """
+    return [(g, (out1 - out2).abs().max().item(), out1.abs().max().item())
+            for g, out1, out2 in _outputs(module, x, elements)]
+
+
+def assert_equivariant(module: EquivariantModule, x: Optional[GeometricTensor] = None,
+                       elements: Optional[Iterable[Any]] = None, tolerance: Optional[float] = None) -> List:
+    """Assert ``max |f(g.x) - g.f(x)| <= tolerance * max |f(g.x)|`` (relative; default 1e-5 for float32,
+    1e-10 for float64) and return ``(element, relative error)`` pairs."""
+    if tolerance is None:
+        dtype = x.tensor.dtype if x is not None else _probe(module)[0]
+        tolerance = 1e-10 if dtype == torch.float64 else 1e-5
+    result = []
+    for g, err, scale in equivariance_errors(module, x, elements):
+        rel = err / max(scale, 1e-30)
+        if rel > tolerance:
+            raise AssertionError(f"{type(module).__name__} is not equivariant under {g!r}: relative error "
+                                 f"{rel:.3g} > {tolerance:.3g}")
+        result.append((g, rel))
+    return result
+
+
+def _check(module: EquivariantModule, atol: float, rtol: float, assertion: bool = True,
+           verbose: bool = False) -> List[Tuple[Any, float]]:
+    """e2cnn's ``check_equivariance`` protocol on random input: ``(element, mean absolute error)`` pairs."""
+    result = []
+    for g, out1, out2 in _outputs(module, None, None):
+        diff = (out1 - out2).abs()
+        if verbose:
+            log.info("%s: element %r, max error %.3g, mean error %.3g", type(module).__name__, g,
+                     diff.max().item(), diff.mean().item())
+        if assertion and not torch.allclose(out1, out2, atol=atol, rtol=rtol):
+            raise AssertionError(f"{type(module).__name__} is not equivariant under {g!r}: max error "
+                                 f"{diff.max().item():.3g} (atol={atol}, rtol={rtol})")
+        result.append((g, diff.mean().item()))
+    return result

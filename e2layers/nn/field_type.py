@@ -1,0 +1,189 @@
+"""``FieldType``: the type of a feature space, a gspace and a list of field representations (API.md §1.4)."""
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from typing import Any, Dict, List
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import torch
+
+__all__ = ["FieldType"]
+
+
+class FieldType:
+    """The type of a feature space: a gspace and the list of representations of its fields.
+
+    Parameters
+    ----------
+    gspace:
+        The gspace (e.g. ``gspaces.Rot2dOnR2(8)``).
+    representations:
+        The fields' representations, all of ``gspace.fibergroup``.
+
+    Examples
+    --------
+    >>> from e2layers import gspaces
+    >>> r2 = gspaces.Rot2dOnR2(N=8)
+    >>> t = FieldType(r2, 3 * [r2.trivial_repr] + [r2.regular_repr])
+    >>> t.size, len(t), t
+    (11, 4, [8-Rotations: {irrep_0, irrep_0, irrep_0, regular}])
+    """
+
+    def __init__(self, gspace, representations: List[Any]):
+        if not isinstance(representations, list) and hasattr(representations, "__iter__"):
+            representations = list(representations)
+        if not isinstance(representations, list) or len(representations) == 0:
+            raise ValueError(f"representations must be a non-empty list of representations, got {representations!r}")
+        for rho in representations:
+            if not hasattr(rho, "basisgen") or not hasattr(rho, "group"):
+                raise TypeError(f"representations must be e2layers representations, got {type(rho).__name__} "
+                                f"({rho!r})")
+            if rho.group != gspace.fibergroup:
+                raise ValueError(f"representation {rho.name!r} belongs to group {rho.group.name}, but the gspace "
+                                 f"{gspace.name} has fibre group {gspace.fibergroup.name}")
+        self.gspace = gspace
+        self.representations = representations
+        self.size = sum(rho.size for rho in representations)
+        self._unique_representations = set(representations)
+        self._representation = None
+        self._restricted: Dict[Any, "FieldType"] = {}
+
+    # ---- group and representation -------------------------------------------------------------------
+    @property
+    def fibergroup(self):
+        return self.gspace.fibergroup
+
+    @property
+    def representation(self):
+        """The direct sum of the fields' representations (built on first use)."""
+        if self._representation is None:
+            from ..group import directsum
+            names = sorted({rho.name for rho in self.representations})
+            self._representation = directsum(self.representations,
+                                             name=f"FiberRepresentation:[{self.size}], [{names}]")
+        return self._representation
+
+    @property
+    def irreps(self) -> List[str]:
+        """The names of the irreps of all fields, in order."""
+        return [psi for rho in self.representations for psi in rho.irreps]
+
+    @property
+    def change_of_basis(self) -> scipy.sparse.coo_matrix:
+        return scipy.sparse.block_diag([rho.change_of_basis for rho in self.representations])
+
+    @property
+    def change_of_basis_inv(self) -> scipy.sparse.coo_matrix:
+        return scipy.sparse.block_diag([rho.change_of_basis_inv for rho in self.representations])
+
+    def get_dense_change_of_basis(self) -> torch.Tensor:
+        return torch.as_tensor(self.change_of_basis.toarray(), dtype=torch.float32)
+
+    def get_dense_change_of_basis_inv(self) -> torch.Tensor:
+        return torch.as_tensor(self.change_of_basis_inv.toarray(), dtype=torch.float32)
+
+    def fiber_matrix(self, element: Any) -> np.ndarray:
+        """The block-diagonal matrix of ``element`` on the channels (float64)."""
+        return scipy.linalg.block_diag(*[rho(element) for rho in self.representations])
+
+    # ---- action -----------------------------------------------------------------------------------
+    def transform(self, input: torch.Tensor, element: Any) -> torch.Tensor:
+        """The action of ``element`` on a tensor of this type: on the channels and on the plane.
+
+        Elements that map the pixel grid onto itself (rotations by multiples of 90 degrees and flips)
+        act exactly, on the input's device and dtype; others interpolate with numpy (as e2cnn).
+        """
+        if not isinstance(input, torch.Tensor):
+            raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+        if input.ndim < 2 or input.shape[1] != self.size:
+            raise ValueError(f"input must have {self.size} channels (dim 1) for {self!r}, got shape "
+                             f"{tuple(input.shape)}")
+        if self.gspace.is_grid_element(element):
+            rho = torch.as_tensor(self.fiber_matrix(element), dtype=input.dtype, device=input.device)
+            x = torch.einsum("oi,bi...->bo...", rho, input)
+            return self.gspace.basespace_action_torch(x, element)
+        if input.device.type != "cpu":
+            warnings.warn(f"element {element!r} does not map the pixel grid onto itself: the transform "
+                          f"interpolates on the CPU with numpy", stacklevel=2)
+        x = input.detach().cpu().numpy()
+        out = self.gspace.featurefield_action(x, self.representation, element)
+        return torch.as_tensor(np.ascontiguousarray(out), dtype=input.dtype, device=input.device)
+
+    @property
+    def testing_elements(self):
+        return self.gspace.testing_elements
+
+    def restrict(self, id: Any) -> "FieldType":
+        """The same fields seen as fields of the subgroup ``id``."""
+        if id not in self._restricted:
+            subspace, _, _ = self.gspace.restrict(id)
+            self._restricted[id] = FieldType(subspace, [rho.restrict(id) for rho in self.representations])
+        return self._restricted[id]
+
+    # ---- fields ----------------------------------------------------------------------------------
+    def sorted(self) -> "FieldType":
+        """The fields stably sorted by size."""
+        order = sorted(range(len(self)), key=lambda i: (self.representations[i].size, i))
+        return self.index_select(order)
+
+    def __add__(self, other: "FieldType") -> "FieldType":
+        if not isinstance(other, FieldType):
+            raise TypeError(f"can only add a FieldType to a FieldType, got {type(other).__name__}")
+        if self.gspace != other.gspace:
+            raise ValueError(f"cannot concatenate field types of different gspaces: {self.gspace.name} and "
+                             f"{other.gspace.name}")
+        return FieldType(self.gspace, self.representations + other.representations)
+
+    def __len__(self) -> int:
+        return len(self.representations)
+
+    def fields_names(self) -> List[str]:
+        return [rho.name for rho in self.representations]
+
+    def index_select(self, index: List[int]) -> "FieldType":
+        """The fields at ``index`` (field indices), in that order."""
+        n = len(self)
+        for i in index:
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+                raise ValueError(f"index must hold field indices in [0, {n}), got {i!r}")
+        return FieldType(self.gspace, [self.representations[i] for i in index])
+
+    @property
+    def fields_end(self) -> np.ndarray:
+        return np.cumsum([rho.size for rho in self.representations], dtype=np.uint64)
+
+    @property
+    def fields_start(self) -> np.ndarray:
+        return self.fields_end - np.array([rho.size for rho in self.representations], dtype=np.uint64)
+
+    def group_by_labels(self, labels: List[str]) -> Dict[str, "FieldType"]:
+        """One FieldType per label, holding the fields with that label (in order)."""
+        if len(labels) != len(self):
+            raise ValueError(f"labels must have one label per field ({len(self)}), got {len(labels)}")
+        fields = defaultdict(list)
+        for label, rho in zip(labels, self.representations):
+            fields[label].append(rho)
+        return {label: FieldType(self.gspace, reprs) for label, reprs in fields.items()}
+
+    def __iter__(self):
+        return iter(self.representations)
+
+    # ---- value semantics ---------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, FieldType) and self.gspace == other.gspace
+                and self.representations == other.representations)
+
+    def __hash__(self) -> int:
+        return hash(f"{self.gspace.name}: {self.fields_names()}")
+
+    def __repr__(self) -> str:
+        return "[" + self.gspace.name + ": {" + ", ".join(self.fields_names()) + "}]"
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_representation"] = None
+        state["_restricted"] = {}
+        return state

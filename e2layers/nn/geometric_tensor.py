@@ -1,0 +1,198 @@
+"""``GeometricTensor``: a torch tensor together with its :class:`FieldType` (API.md §1.4)."""
+from __future__ import annotations
+
+import numbers
+from typing import Any, List
+
+import numpy as np
+import torch
+
+from .field_type import FieldType
+
+__all__ = ["GeometricTensor", "tensor_directsum"]
+
+
+class GeometricTensor:
+    """A feature map: a tensor of shape (batch, type.size, ...) and its field type.
+
+    Indexing follows e2cnn: dimension 1 indexes *fields*, not channels, and an int index keeps
+    its dimension.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.trivial_repr, r2.regular_repr])
+    >>> x = nn.GeometricTensor(torch.randn(2, 5, 7, 7), t)
+    >>> x[:, 1].shape, x[:, 1].type
+    (torch.Size([2, 4, 7, 7]), [4-Rotations: {regular}])
+    """
+
+    def __init__(self, tensor: torch.Tensor, type: FieldType):
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"tensor must be a torch.Tensor, got {tensor.__class__.__name__}")
+        if not isinstance(type, FieldType):
+            raise TypeError(f"type must be a FieldType, got {type.__class__.__name__}")
+        if tensor.ndim < 2:
+            raise ValueError(f"tensor must have at least 2 dimensions (batch, channels, ...), got shape "
+                             f"{tuple(tensor.shape)}")
+        if tensor.shape[1] != type.size:
+            raise ValueError(f"tensor has {tensor.shape[1]} channels but its type {type!r} has size {type.size}")
+        self.tensor = tensor
+        self.type = type
+
+    # ---- type-level operations -----------------------------------------------------------------------
+    def restrict(self, id: Any) -> "GeometricTensor":
+        return GeometricTensor(self.tensor, self.type.restrict(id))
+
+    def split(self, breaks: List[int]) -> List["GeometricTensor"]:
+        """Split at the given *field* indices (``None`` entries are the ends)."""
+        n = len(self.type)
+        breaks = [0 if b is None and i == 0 else n if b is None else b for i, b in enumerate(breaks)]
+        if not breaks or breaks[0] != 0:
+            breaks = [0] + breaks
+        if breaks[-1] != n:
+            breaks = breaks + [n]
+        if any(not 0 <= b <= n for b in breaks) or any(a >= b for a, b in zip(breaks, breaks[1:])):
+            raise ValueError(f"breaks must be increasing field indices in [0, {n}], got {breaks}")
+        starts = [int(s) for s in self.type.fields_start] + [self.type.size]
+        return [GeometricTensor(self.tensor[:, starts[a]:starts[b]],
+                                self.type.index_select(list(range(a, b))))
+                for a, b in zip(breaks, breaks[1:])]
+
+    def transform(self, element: Any) -> "GeometricTensor":
+        """The action of ``element`` on the fibres and the plane."""
+        return GeometricTensor(self.type.transform(self.tensor, element), self.type)
+
+    def transform_fibers(self, element: Any) -> "GeometricTensor":
+        """The action of ``element`` on the fibres only."""
+        rho = torch.as_tensor(self.type.fiber_matrix(element), dtype=self.tensor.dtype, device=self.tensor.device)
+        return GeometricTensor(torch.einsum("oi,bi...->bo...", rho, self.tensor), self.type)
+
+    # ---- tensor-like --------------------------------------------------------------------------------
+    @property
+    def shape(self) -> torch.Size:
+        return self.tensor.shape
+
+    def size(self, *args) -> Any:
+        return self.tensor.size(*args)
+
+    def to(self, *args, **kwargs) -> "GeometricTensor":
+        return GeometricTensor(self.tensor.to(*args, **kwargs), self.type)
+
+    def __getitem__(self, slices) -> "GeometricTensor":
+        if not isinstance(slices, tuple):
+            slices = (slices,)
+        if len(slices) > self.tensor.ndim:
+            raise IndexError(f"too many indices ({len(slices)}) for a tensor of {self.tensor.ndim} dimensions")
+        if any(s is Ellipsis or s is None for s in slices):
+            raise TypeError("GeometricTensor indexing supports ints and slices only (no Ellipsis or None)")
+        index = []
+        for d, s in enumerate(slices):
+            if isinstance(s, (int, np.integer)) and not isinstance(s, bool):
+                size = len(self.type) if d == 1 else self.tensor.shape[d]
+                if not -size <= s < size:
+                    raise IndexError(f"index {s} is out of range for dimension {d} of size {size}")
+                s = int(s) % size
+                s = slice(s, s + 1)        # an int keeps its dimension (e2cnn)
+            elif not isinstance(s, slice):
+                raise TypeError(f"GeometricTensor indices must be ints or slices, got {type(s).__name__}")
+            index.append(s)
+        ftype = self.type
+        t = self.tensor
+        for d, s in enumerate(index):
+            if d == 1:
+                fields = list(range(len(self.type)))[s]
+                if not fields:
+                    raise IndexError("the field index selects no field")
+                ftype = self.type.index_select(fields)
+                starts, ends = self.type.fields_start.astype(int), self.type.fields_end.astype(int)
+                if (s.step or 1) == 1:
+                    s = slice(starts[fields[0]], ends[fields[-1]])
+                else:   # non-contiguous fields: a copy
+                    channels = np.concatenate([np.arange(starts[f], ends[f]) for f in fields])
+                    t = t.index_select(1, torch.as_tensor(channels, device=t.device))
+                    continue
+            if (s.step or 1) > 0:
+                t = t[(slice(None),) * d + (s,)]
+            else:       # torch has no negative steps: a copy
+                t = t.index_select(d, torch.as_tensor(list(range(t.shape[d]))[s], dtype=torch.long,
+                                                      device=t.device))
+        return GeometricTensor(t, ftype)
+
+    # ---- arithmetic -----------------------------------------------------------------------------------
+    def _check_same_type(self, other: Any, op: str) -> None:
+        if not isinstance(other, GeometricTensor):
+            raise TypeError(f"{op} needs two GeometricTensors, got {type(other).__name__}")
+        if self.type != other.type:
+            raise ValueError(f"{op} needs tensors of the same type, got {self.type!r} and {other.type!r}")
+
+    def __add__(self, other: "GeometricTensor") -> "GeometricTensor":
+        self._check_same_type(other, "+")
+        return GeometricTensor(self.tensor + other.tensor, self.type)
+
+    def __sub__(self, other: "GeometricTensor") -> "GeometricTensor":
+        self._check_same_type(other, "-")
+        return GeometricTensor(self.tensor - other.tensor, self.type)
+
+    def __iadd__(self, other: "GeometricTensor") -> "GeometricTensor":
+        self._check_same_type(other, "+=")
+        self.tensor += other.tensor
+        return self
+
+    def __isub__(self, other: "GeometricTensor") -> "GeometricTensor":
+        self._check_same_type(other, "-=")
+        self.tensor -= other.tensor
+        return self
+
+    @staticmethod
+    def _check_scalar(other: Any) -> None:
+        # ints work too (e2cnn raised AttributeError on them: API.md, "Where we differ")
+        if isinstance(other, torch.Tensor) and other.numel() == 1:
+            return
+        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+            return
+        raise TypeError(f"a GeometricTensor can only be multiplied by a real scalar or a 1-element tensor, got "
+                        f"{other!r}")
+
+    def __mul__(self, other: Any) -> "GeometricTensor":
+        self._check_scalar(other)
+        return GeometricTensor(self.tensor * other, self.type)
+
+    def __rmul__(self, other: Any) -> "GeometricTensor":
+        return self.__mul__(other)
+
+    def __imul__(self, other: Any) -> "GeometricTensor":
+        self._check_scalar(other)
+        self.tensor *= other
+        return self
+
+    def __repr__(self) -> str:
+        return f"g_tensor: {self.tensor!r}, {self.type!r}"
+
+
+def tensor_directsum(tensors: List[GeometricTensor]) -> GeometricTensor:
+    """Concatenate geometric tensors of one gspace along the channels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> a = nn.GeometricTensor(torch.zeros(1, 1, 3, 3), nn.FieldType(r2, [r2.trivial_repr]))
+    >>> b = nn.GeometricTensor(torch.zeros(1, 4, 3, 3), nn.FieldType(r2, [r2.regular_repr]))
+    >>> nn.tensor_directsum([a, b]).type.size
+    5
+    """
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("tensors must be a non-empty list of GeometricTensors")
+    for t in tensors:
+        if not isinstance(t, GeometricTensor):
+            raise TypeError(f"tensor_directsum takes GeometricTensors, got {type(t).__name__}")
+        if t.type.gspace != tensors[0].type.gspace:
+            raise ValueError(f"tensor_directsum needs one gspace, got {tensors[0].type.gspace.name} and "
+                             f"{t.type.gspace.name}")
+    ftype = FieldType(tensors[0].type.gspace, [rho for t in tensors for rho in t.type.representations])
+    return GeometricTensor(torch.cat([t.tensor for t in tensors], dim=1), ftype)

@@ -1,0 +1,95 @@
+"""Initialisers of steerable-convolution weights (e2cnn's ``nn.init``, vectorised)."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.stats
+import torch
+
+__all__ = ["generalized_he_init", "deltaorthonormal_init"]
+
+
+def _attributes(basisexpansion) -> dict:
+    if not hasattr(basisexpansion, "weight_attributes"):
+        raise TypeError(f"basisexpansion must be a convolution's basis expansion (conv.basisexpansion), got "
+                        f"{type(basisexpansion).__name__}")
+    return basisexpansion.weight_attributes()
+
+
+def _check_tensor(tensor: torch.Tensor, basisexpansion) -> None:
+    if not isinstance(tensor, torch.Tensor) or tensor.shape != (basisexpansion.dimension(),):
+        raise ValueError(f"tensor must have shape ({basisexpansion.dimension()},) to match the basis expansion, "
+                         f"got {getattr(tensor, 'shape', type(tensor).__name__)}")
+
+
+def he_init_std(basisexpansion) -> np.ndarray:
+    """Per-weight std ``1 / sqrt(n_in_irrep_types(o) * n_basis(in_irrep, o))`` (API.md §1.4, e2cnn's variances)."""
+    attrs = _attributes(basisexpansion)
+    if len(attrs["in_irrep"]) == 0:
+        return np.zeros(0)
+    _, in_id = np.unique(attrs["in_irrep"].astype(str), return_inverse=True)
+    o = attrs["out_irreps_position"].astype(np.int64)
+    # basis_count[(in irrep, o)]: elements from that input irrep type into output irrep position o
+    pair_keys, pair_id, pair_count = np.unique(np.stack([in_id, o]), axis=1, return_inverse=True, return_counts=True)
+    # inputs_count[o]: distinct input irrep types reaching o
+    outs, o_id = np.unique(o, return_inverse=True)
+    inputs = np.bincount(np.searchsorted(outs, pair_keys[1]), minlength=len(outs))
+    return 1.0 / np.sqrt(inputs[o_id] * pair_count[pair_id.ravel()])
+
+
+def generalized_he_init(tensor: torch.Tensor, basisexpansion, cache: bool = False) -> None:
+    """Fill ``tensor`` with e2cnn's generalized He initialisation for ``basisexpansion``, in place.
+
+    ``cache`` is accepted for e2cnn compatibility; the variances are computed vectorised and need no
+    cache.
+
+    Examples
+    --------
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> conv = nn.R2Conv(nn.FieldType(r2, [r2.regular_repr]), nn.FieldType(r2, [r2.regular_repr]), 3)
+    >>> nn.init.generalized_he_init(conv.weights.data, conv.basisexpansion)
+    >>> conv.weights.abs().sum().item() > 0
+    True
+    """
+    _check_tensor(tensor, basisexpansion)
+    std = torch.as_tensor(he_init_std(basisexpansion), dtype=tensor.dtype, device=tensor.device)
+    with torch.no_grad():
+        tensor.copy_(std * torch.randn_like(tensor))
+
+
+def deltaorthonormal_init(tensor: torch.Tensor, basisexpansion) -> None:
+    """Delta-orthogonal initialisation: only radius-0 elements between equal irreps, orthogonal across
+    irrep positions (e2cnn's ``deltaorthonormal_init``), in place.
+
+    Examples
+    --------
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, 2 * [r2.regular_repr])
+    >>> conv = nn.R2Conv(t, t, 3)
+    >>> nn.init.deltaorthonormal_init(conv.weights.data, conv.basisexpansion)
+    >>> (conv.weights != 0).sum().item() < conv.weights.numel()
+    True
+    """
+    _check_tensor(tensor, basisexpansion)
+    attrs = _attributes(basisexpansion)
+    values = np.zeros(len(tensor))
+    central = np.flatnonzero((attrs["in_irrep"] == attrs["out_irrep"]) & (np.abs(attrs["radius"]) < 1e-12))
+    for irrep in sorted(set(attrs["in_irrep"][central])):
+        members = central[attrs["in_irrep"][central] == irrep]
+        ip, op = attrs["in_irreps_position"][members], attrs["out_irreps_position"][members]
+        in_ids = {p: n for n, p in enumerate(dict.fromkeys(ip.tolist()))}
+        out_ids = {p: n for n, p in enumerate(dict.fromkeys(op.tolist()))}
+        pairs: dict = {}
+        for m, i, o in zip(members.tolist(), ip.tolist(), op.tolist()):
+            pairs.setdefault((in_ids[i], out_ids[o]), []).append(m)
+        s = max(len(v) for v in pairs.values())
+        n = max(len(in_ids), len(out_ids))
+        W = scipy.stats.ortho_group.rvs(n) if n > 1 else np.ones((1, 1))
+        W = W[:len(out_ids), :len(in_ids)]
+        w = np.random.randn(len(out_ids), s)
+        w /= np.linalg.norm(w, axis=1, keepdims=True)
+        for (i, o), ms in pairs.items():
+            values[ms] = W[o, i] * w[o, :len(ms)]
+    with torch.no_grad():
+        tensor.copy_(torch.as_tensor(values, dtype=tensor.dtype, device=tensor.device))

@@ -1,0 +1,355 @@
+"""``R2Conv`` and ``R2ConvTransposed``: steerable convolutions with e2cnn's signatures and weight layout.
+
+The weights are e2cnn's (API.md §3.6), so an e2cnn checkpoint's ``weights``/``bias`` load unchanged;
+the basis comes from the persistent cache and never enters the ``state_dict`` (API.md, "Where we
+differ").  In eval mode the expanded filter is cached in a plain attribute, recomputed whenever the
+parameters change (in place or by ``load_state_dict``), so ``state_dict()`` is the same in both modes.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from basisgen.errors import EmptyBasisError
+
+from . import init
+from ..expansion import BasisExpansion
+from .equivariant_module import EquivariantModule, _check
+from .field_type import FieldType
+from .geometric_tensor import GeometricTensor
+
+__all__ = ["R2Conv", "R2ConvTransposed"]
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _pair(value: Any, name: str, minimum: int) -> Tuple[int, int]:
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        pair = tuple(value)
+    else:
+        pair = (value, value)
+    for v in pair:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
+            raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_types(in_type: Any, out_type: Any, layer: str) -> None:
+    for name, t in (("in_type", in_type), ("out_type", out_type)):
+        if not isinstance(t, FieldType):
+            raise TypeError(f"{layer}: {name} must be a FieldType, got {type(t).__name__}")
+    if in_type.gspace != out_type.gspace:
+        raise ValueError(f"{layer}: in_type and out_type must share one gspace, got {in_type.gspace.name} and "
+                         f"{out_type.gspace.name}")
+    if getattr(in_type.gspace, "dimensionality", None) != 2:
+        raise ValueError(f"{layer}: the gspace must act on R^2, got {in_type.gspace.name}")
+
+
+def _first_group(t: FieldType, groups: int, name: str) -> FieldType:
+    """The first of ``groups`` identical blocks of ``t`` (API.md §3.0)."""
+    if len(t) % groups:
+        raise ValueError(f"groups={groups} must divide the number of fields of {name} ({len(t)})")
+    n = len(t) // groups
+    if any(t.representations[i] != t.representations[i % n] for i in range(len(t))):
+        raise ValueError(f"with groups={groups}, {name} must repeat the same {n} fields {groups} times, got {t!r}")
+    return t.index_select(list(range(n)))
+
+
+def _bias_expansion(out_type: FieldType) -> np.ndarray:
+    """(out.size, trivials): each field's change-of-basis columns at its trivial irreps (API.md §3.0)."""
+    columns, start = [], 0
+    for rho in out_type.representations:
+        position = 0
+        for name, psi in zip(rho.irreps, rho.basisgen.irreps):
+            if psi.is_trivial():
+                col = np.zeros(out_type.size)
+                col[start:start + rho.size] = rho.change_of_basis[:, position]
+                columns.append(col)
+            position += psi.dim
+        start += rho.size
+    return np.stack(columns, axis=1) if columns else np.zeros((out_type.size, 0))
+
+
+class _R2ConvBase(EquivariantModule):
+    """What R2Conv and R2ConvTransposed share: the basis, parameters, bias expansion and filter cache."""
+
+    _transposed = False
+
+    def __init__(self, in_type: FieldType, out_type: FieldType, kernel_size: int, padding, stride, dilation,
+                 groups: int, bias: bool, basisexpansion: str, sigma, frequencies_cutoff, rings, maximum_offset,
+                 recompute: bool, basis_filter, initialize: bool):
+        super().__init__()
+        layer = type(self).__name__
+        _check_types(in_type, out_type, layer)
+        if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, np.integer)) or kernel_size < 1:
+            raise ValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"groups must be a positive int, got {groups!r}")
+        if basisexpansion != "blocks":
+            raise ValueError(f"basisexpansion must be 'blocks', got {basisexpansion!r}")
+        self.in_type, self.out_type = in_type, out_type
+        self.space = in_type.gspace
+        self.kernel_size = int(kernel_size)
+        self.padding = _pair(padding, "padding", 0)
+        self.stride = _pair(stride, "stride", 1)
+        self.dilation = _pair(dilation, "dilation", 1)
+        if self.dilation[0] != self.dilation[1]:
+            raise ValueError(f"dilation must be the same along both axes for a steerable filter, got {dilation!r}")
+        self.groups = int(groups)
+        first_in = _first_group(in_type, self.groups, "in_type")
+        first_out = _first_group(out_type, self.groups, "out_type")
+        # R2Conv: the first input group to the whole output; transposed: the whole input to the first output group
+        self._basis_in, self._basis_out = (in_type, first_out) if self._transposed else (first_in, out_type)
+        self._basis_kwargs = dict(dilation=self.dilation[0], rings=rings, sigma=sigma,
+                                  frequencies_cutoff=frequencies_cutoff, maximum_offset=maximum_offset,
+                                  basis_filter=basis_filter, axis=self.space.kernel_axis)
+        self.recompute = recompute     # accepted for e2cnn compatibility: bases come from the cache
+        self._basis_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+        self._basisexpansion = self._build_expansion(self._basis_dtype)
+
+        trivials = _bias_expansion(out_type)
+        self._bias_expansion_np = trivials
+        # e2cnn registers bias before weights: keep its parameter order (optimizer states index by it)
+        if bias and trivials.shape[1] > 0:
+            self.bias = torch.nn.Parameter(torch.zeros(trivials.shape[1]))
+            self.register_buffer("bias_expansion", torch.as_tensor(trivials, dtype=torch.get_default_dtype()),
+                                 persistent=False)
+        else:
+            self.register_parameter("bias", None)
+            self.bias_expansion = None
+        self.weights = torch.nn.Parameter(torch.zeros(self._basisexpansion.dimension()))
+        self._eval_cache = None
+        if initialize:
+            self.reset_parameters()
+
+    # ---- basis ----------------------------------------------------------------------------------------
+    def _build_expansion(self, dtype: torch.dtype) -> BasisExpansion:
+        try:
+            return BasisExpansion([r.basisgen for r in self._basis_in.representations],
+                                      [r.basisgen for r in self._basis_out.representations], self.kernel_size,
+                                      dtype=dtype,
+                                      **self._basis_kwargs)
+        except EmptyBasisError as err:
+            raise ValueError(f"The basis for the steerable filter is empty! No equivariant kernel maps "
+                             f"{self.in_type!r} to {self.out_type!r} with kernel_size={self.kernel_size} and "
+                             f"{ {k: v for k, v in self._basis_kwargs.items() if v is not None} } ({err})") from err
+
+    @property
+    def basisexpansion(self) -> BasisExpansion:
+        """The weights -> filter expansion."""
+        return self._basisexpansion
+
+    def _apply(self, fn, recurse=True):
+        super()._apply(fn, recurse)
+        dtype = self.weights.dtype
+        if dtype == torch.float64 and self._basis_dtype != torch.float64:
+            # a float64 layer gets a float64 basis, not a widened float32 one
+            self._basisexpansion = self._build_expansion(torch.float64).to(self.weights.device)
+            if self.bias_expansion is not None:
+                self.bias_expansion = torch.as_tensor(self._bias_expansion_np, dtype=torch.float64,
+                                                      device=self.weights.device)
+        self._basis_dtype = torch.float64 if dtype == torch.float64 else torch.float32
+        self._eval_cache = None
+        return self
+
+    def reset_parameters(self) -> None:
+        """Generalized He initialisation of the weights, zero bias (as e2cnn)."""
+        init.generalized_he_init(self.weights.data, self._basisexpansion)
+        if self.bias is not None:
+            self.bias.data.zero_()
+
+    # ---- filter ---------------------------------------------------------------------------------------
+    def expand_parameters(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """The filter (c_out, c_in / groups, k, k) and the bias (c_out,) or None."""
+        filt = self._basisexpansion(self.weights)
+        bias = None if self.bias is None else self.bias_expansion.to(self.bias.dtype) @ self.bias
+        return filt, bias
+
+    def _parameters_key(self) -> tuple:
+        key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
+               torch.is_inference_mode_enabled())
+        if self.bias is not None:
+            key += (self.bias._version, self.bias.data_ptr())
+        return key
+
+    def _filter_and_bias(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        needs_grad = torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters())
+        if self.training or needs_grad:
+            return self.expand_parameters()
+        # eval mode without autograd: the filter is expanded once per parameter version (API.md §3.7)
+        key = self._parameters_key()
+        if self._eval_cache is None or self._eval_cache[0] != key:
+            with torch.no_grad():
+                self._eval_cache = (key, *self.expand_parameters())
+        return self._eval_cache[1], self._eval_cache[2]
+
+    def train(self, mode: bool = True):
+        self._eval_cache = None
+        return super().train(mode)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state = dict(state)
+        state["_eval_cache"] = None
+        return state
+
+    # ---- export and testing -----------------------------------------------------------------------------
+    def _copy_into(self, conv: torch.nn.Module, transpose: bool) -> torch.nn.Module:
+        with torch.no_grad():
+            filt, bias = self.expand_parameters()
+            conv.weight.copy_(filt.transpose(0, 1) if transpose else filt)
+            if bias is not None:
+                conv.bias.copy_(bias)
+        return conv
+
+    def check_equivariance(self, atol: float = 0.1, rtol: float = 0.1, assertion: bool = True,
+                           verbose: bool = True) -> List[Tuple[Any, float]]:
+        """Random input, grid-exact elements; ``(element, mean absolute error)`` pairs (API.md §1.4)."""
+        return _check(self, atol, rtol, assertion=assertion, verbose=verbose)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_type}, {self.out_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+             f"padding={self.padding}, dilation={self.dilation}")
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class R2Conv(_R2ConvBase):
+    """A G-steerable convolution mapping fields of ``in_type`` to fields of ``out_type`` (e2cnn's R2Conv).
+
+    The filter is a learnt combination of the equivariant kernel basis (``weights``, in e2cnn's
+    layout); a bias is learnt for each trivial irrep of the output fields.  ``padding``,
+    ``stride`` and ``dilation`` may be ints or pairs; ``padding_mode`` is one of ``'zeros'``,
+    ``'reflect'``, ``'replicate'``, ``'circular'``.  ``recompute`` is accepted and ignored (bases come
+    from the cache).  In eval mode, without autograd, the filter is expanded once and reused.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(N=8)
+    >>> conv = nn.R2Conv(nn.FieldType(r2, 3 * [r2.trivial_repr]), nn.FieldType(r2, 10 * [r2.regular_repr]), 5)
+    >>> x = nn.GeometricTensor(torch.randn(2, 3, 32, 32), conv.in_type)
+    >>> conv(x).shape, conv.weights.shape, sorted(conv.state_dict())
+    (torch.Size([2, 80, 28, 28]), torch.Size([330]), ['bias', 'weights'])
+    """
+
+    def __init__(self, in_type: FieldType, out_type: FieldType, kernel_size: int, padding: int = 0, stride: int = 1,
+                 dilation: int = 1, padding_mode: str = 'zeros', groups: int = 1, bias: bool = True,
+                 basisexpansion: str = 'blocks', sigma: Union[List[float], float] = None,
+                 frequencies_cutoff: Union[float, Callable[[float], int]] = None, rings: List[float] = None,
+                 maximum_offset: int = None, recompute: bool = False, basis_filter: Callable[[dict], bool] = None,
+                 initialize: bool = True):
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, groups, bias, basisexpansion,
+                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
+        self.padding_mode = padding_mode
+        ph, pw = self.padding
+        self._reversed_padding_repeated_twice = (pw, pw, ph, ph)
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        self._check_input(input)
+        filt, bias = self._filter_and_bias()
+        x = input.tensor
+        if self.padding_mode == "zeros":
+            out = F.conv2d(x, filt, bias, self.stride, self.padding, self.dilation, self.groups)
+        else:
+            x = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode)
+            out = F.conv2d(x, filt, bias, self.stride, 0, self.dilation, self.groups)
+        return GeometricTensor(out, self.out_type)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        if len(input_shape) != 4 or input_shape[1] != self.in_type.size:
+            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
+        b, _, *hw = input_shape
+        k = self.kernel_size
+        out = [math.floor((n + 2 * p - d * (k - 1) - 1) / s + 1)
+               for n, p, d, s in zip(hw, self.padding, self.dilation, self.stride)]
+        return (b, self.out_type.size, *out)
+
+    def _test_input_size(self) -> int:
+        # a size whose output grid is centred, so rotations by 90 degrees map it onto itself
+        span = self.dilation[0] * (self.kernel_size - 1) + 1
+        low = max(10, span - 2 * min(self.padding) + 3 * max(self.stride))
+        for size in range(low, low + 4 * max(self.stride) ** 2 + 1):
+            if all((size + 2 * p - span) % s == 0 for p, s in zip(self.padding, self.stride)):
+                return size
+        return low
+
+    def export(self) -> torch.nn.Conv2d:
+        """A ``torch.nn.Conv2d`` with the expanded filter and bias (same padding mode)."""
+        conv = torch.nn.Conv2d(self.in_type.size, self.out_type.size, self.kernel_size, stride=self.stride,
+                               padding=self.padding, dilation=self.dilation, groups=self.groups,
+                               bias=self.bias is not None, padding_mode=self.padding_mode,
+                               device=self.weights.device, dtype=self.weights.dtype)
+        return self._copy_into(conv, transpose=False)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s + (f", padding_mode={self.padding_mode}" if self.padding_mode != "zeros" else "")
+
+
+class R2ConvTransposed(_R2ConvBase):
+    """The transposed steerable convolution (e2cnn's R2ConvTransposed): same basis, ``conv_transpose2d``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(N=4)
+    >>> t = nn.FieldType(r2, 2 * [r2.regular_repr])
+    >>> up = nn.R2ConvTransposed(t, t, 4, stride=2, padding=1)
+    >>> up(nn.GeometricTensor(torch.randn(1, 8, 8, 8), t)).shape, up.evaluate_output_shape((1, 8, 8, 8))
+    (torch.Size([1, 8, 16, 16]), (1, 8, 16, 16))
+    """
+
+    _transposed = True
+
+    def __init__(self, in_type: FieldType, out_type: FieldType, kernel_size: int, padding: int = 0,
+                 output_padding: int = 0, stride: int = 1, dilation: int = 1, groups: int = 1, bias: bool = True,
+                 basisexpansion: str = 'blocks', sigma: Union[List[float], float] = None,
+                 frequencies_cutoff: Union[float, Callable[[float], int]] = None, rings: List[float] = None,
+                 maximum_offset: int = None, recompute: bool = False, basis_filter: Callable[[dict], bool] = None,
+                 initialize: bool = True):
+        super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, groups, bias, basisexpansion,
+                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
+        self.output_padding = _pair(output_padding, "output_padding", 0)
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        self._check_input(input)
+        filt, bias = self._filter_and_bias()
+        out = F.conv_transpose2d(input.tensor, filt.transpose(0, 1), bias, self.stride, self.padding,
+                                 self.output_padding, self.groups, self.dilation)
+        return GeometricTensor(out, self.out_type)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        if len(input_shape) != 4 or input_shape[1] != self.in_type.size:
+            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
+        b, _, *hw = input_shape
+        k = self.kernel_size
+        out = [(n - 1) * s - 2 * p + d * (k - 1) + op + 1
+               for n, p, d, s, op in zip(hw, self.padding, self.dilation, self.stride, self.output_padding)]
+        return (b, self.out_type.size, *out)
+
+    def _test_input_size(self) -> int:
+        return 7
+
+    def export(self) -> torch.nn.ConvTranspose2d:
+        """A ``torch.nn.ConvTranspose2d`` with the expanded filter and bias."""
+        conv = torch.nn.ConvTranspose2d(self.in_type.size, self.out_type.size, self.kernel_size, stride=self.stride,
+                                        padding=self.padding, output_padding=self.output_padding,
+                                        groups=self.groups, bias=self.bias is not None, dilation=self.dilation,
+                                        device=self.weights.device, dtype=self.weights.dtype)
+        return self._copy_into(conv, transpose=True)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s + (f", output_padding={self.output_padding}" if any(self.output_padding) else "")

@@ -1,0 +1,90 @@
+"""``R2Upsampling``: channel-wise spatial upsampling, equivariant for every field type (e2cnn's)."""
+from __future__ import annotations
+
+import math
+from typing import Tuple, Union
+
+import torch
+import torch.nn.functional as F
+
+from .equivariant_module import EquivariantModule
+from .field_type import FieldType
+from .geometric_tensor import GeometricTensor
+
+__all__ = ["R2Upsampling"]
+
+_MODES = ("nearest", "bilinear", "bicubic")
+
+
+class R2Upsampling(EquivariantModule):
+    """Upsample every channel by ``scale_factor`` or to ``size`` (``mode``: nearest, bilinear, bicubic).
+
+    Upsampling acts on the plane only, so it commutes with the fibre action of any field; with an
+    integer scale factor it commutes with rotations by 90 degrees and flips exactly.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.FlipRot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.regular_repr])
+    >>> up = nn.R2Upsampling(t, scale_factor=2)
+    >>> up(nn.GeometricTensor(torch.randn(1, 8, 5, 5), t)).shape
+    torch.Size([1, 8, 10, 10])
+    """
+
+    def __init__(self, in_type: FieldType, scale_factor: int = None, size: Union[int, Tuple[int, int]] = None,
+                 mode: str = 'bilinear', align_corners: bool = False):
+        super().__init__()
+        if not isinstance(in_type, FieldType):
+            raise TypeError(f"in_type must be a FieldType, got {type(in_type).__name__}")
+        if getattr(in_type.gspace, "dimensionality", None) != 2:
+            raise ValueError(f"R2Upsampling needs a gspace on R^2, got {in_type.gspace.name}")
+        if (scale_factor is None) == (size is None):
+            raise ValueError(f"give exactly one of scale_factor and size, got scale_factor={scale_factor!r}, "
+                             f"size={size!r}")
+        if scale_factor is not None and (isinstance(scale_factor, bool) or not isinstance(scale_factor, (int, float))
+                                         or scale_factor <= 0):
+            raise ValueError(f"scale_factor must be a positive number, got {scale_factor!r}")
+        if size is not None:
+            pair = size if isinstance(size, (tuple, list)) else (size, size)
+            if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in pair):
+                raise ValueError(f"size must be a positive int or a pair of them, got {size!r}")
+            size = tuple(pair)
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+        self.in_type = self.out_type = in_type
+        self.space = in_type.gspace
+        self._scale_factor = scale_factor
+        self._size = size
+        self._mode = mode
+        self._align_corners = None if mode == "nearest" else bool(align_corners)
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        self._check_input(input)
+        if input.tensor.ndim != 4:
+            raise ValueError(f"R2Upsampling expects a (batch, channels, H, W) tensor, got shape "
+                             f"{tuple(input.tensor.shape)}")
+        out = F.interpolate(input.tensor, size=self._size, scale_factor=self._scale_factor, mode=self._mode,
+                            align_corners=self._align_corners)
+        return GeometricTensor(out, self.out_type)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        if len(input_shape) != 4 or input_shape[1] != self.in_type.size:
+            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
+        b, c, h, w = input_shape
+        if self._size is not None:
+            return (b, c, *self._size)
+        return (b, c, math.floor(h * self._scale_factor), math.floor(w * self._scale_factor))
+
+    def check_equivariance(self, atol: float = 0.1, rtol: float = 0.1):
+        return super().check_equivariance(atol=atol, rtol=rtol)
+
+    def export(self) -> torch.nn.Upsample:
+        """The equivalent ``torch.nn.Upsample``."""
+        return torch.nn.Upsample(size=self._size, scale_factor=self._scale_factor, mode=self._mode,
+                                 align_corners=self._align_corners)
+
+    def extra_repr(self) -> str:
+        what = f"size={self._size}" if self._size is not None else f"scale_factor={self._scale_factor}"
+        return f"{self.in_type}, {what}, mode={self._mode}"
