@@ -79,6 +79,11 @@ class _R2ConvBase(EquivariantModule):
 
     _transposed = False
 
+    def _batch_and_spatial(self, input_shape: Tuple[int, ...]) -> Tuple[int, List[int]]:
+        if len(input_shape) != 4 or input_shape[1] != self.in_type.size:
+            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
+        return input_shape[0], list(input_shape[2:])
+
     def __init__(self, in_type: FieldType, out_type: FieldType, kernel_size: int, padding, stride, dilation,
                  groups: int, bias: bool, basisexpansion: str, sigma, frequencies_cutoff, rings, maximum_offset,
                  recompute: bool, basis_filter, initialize: bool):
@@ -267,9 +272,7 @@ class R2Conv(_R2ConvBase):
         return GeometricTensor(out, self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        if len(input_shape) != 4 or input_shape[1] != self.in_type.size:
-            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
-        b, _, *hw = input_shape
+        b, hw = self._batch_and_spatial(input_shape)
         k = self.kernel_size
         out = [math.floor((n + 2 * p - d * (k - 1) - 1) / s + 1)
                for n, p, d, s in zip(hw, self.padding, self.dilation, self.stride)]
@@ -331,9 +334,7 @@ class R2ConvTransposed(_R2ConvBase):
         return GeometricTensor(out, self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        if len(input_shape) != 4 or input_shape[1] != self.in_type.size:
-            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
-        b, _, *hw = input_shape
+        b, hw = self._batch_and_spatial(input_shape)
         k = self.kernel_size
         out = [(n - 1) * s - 2 * p + d * (k - 1) + op + 1
                for n, p, d, s, op in zip(hw, self.padding, self.dilation, self.stride, self.output_padding)]
