@@ -25,8 +25,8 @@ from basisgen.representation import Representation
 from basisgen.sampling import SampledBasis
 
 
-_WEIGHT_COLUMNS = ("in_irrep", "out_irrep", "in_irreps_position", "out_irreps_position", "radius",
-                   "in_field_position", "out_field_position")
+_WEIGHT_COLUMNS = ("in_irrep", "out_irrep", "in_irrep_code", "out_irrep_code", "in_irreps_position",
+                   "out_irreps_position", "radius", "in_field_position", "out_field_position")
 
 
 class _Pair(NamedTuple):
@@ -56,14 +56,18 @@ def _sparse_blocks(basis: SampledBasis, dtype: torch.dtype) -> torch.Tensor:
     P = basis.blocks.shape[-1]
     out_pos = np.cumsum((0,) + tuple(basis.out_irrep_dims))
     in_pos = np.cumsum((0,) + tuple(basis.in_irrep_dims))
+    out_dims = np.asarray(basis.out_irrep_dims)[basis.out_index]
+    in_dims = np.asarray(basis.in_irrep_dims)[basis.in_index]
     rows, cols, vals = [], [], []
-    for b, (oo, ii) in enumerate(zip(basis.out_index.tolist(), basis.in_index.tolist())):
-        do, di = basis.out_irrep_dims[oo], basis.in_irrep_dims[ii]
+    for do, di in {(int(a), int(b)) for a, b in zip(out_dims, in_dims)}:   # vectorised per block shape
+        members = np.flatnonzero((out_dims == do) & (in_dims == di))
         a, c, p = np.meshgrid(np.arange(do), np.arange(di), np.arange(P), indexing="ij")
-        flat = ((out_pos[oo] + a) * S_in + (in_pos[ii] + c)) * P + p
-        rows.append(np.full(flat.size, b))
-        cols.append(flat.ravel())
-        vals.append(basis.blocks[b, :do, :di].ravel())
+        row0 = out_pos[basis.out_index[members]][:, None, None, None]
+        col0 = in_pos[basis.in_index[members]][:, None, None, None]
+        flat = ((row0 + a) * S_in + (col0 + c)) * P + p
+        rows.append(np.repeat(members, do * di * P))
+        cols.append(flat.reshape(-1))
+        vals.append(basis.blocks[members, :do, :di].reshape(-1))
     index = torch.as_tensor(np.stack([np.concatenate(rows), np.concatenate(cols)]), dtype=torch.long)
     values = torch.as_tensor(np.concatenate(vals), dtype=dtype)
     return torch.sparse_coo_tensor(index, values, (len(basis), S_out * S_in * P), check_invariants=True).coalesce()
@@ -119,6 +123,7 @@ class BasisExpansion(torch.nn.Module):
         in_offsets = np.cumsum([0] + [len(r.irreps) for r in in_reprs])
         out_offsets = np.cumsum([0] + [len(r.irreps) for r in out_reprs])
         columns: Dict[str, list] = {k: [] for k in _WEIGHT_COLUMNS}
+        codes: Dict[str, int] = {}          # irrep name -> small int, for fast grouping by irrep type
         start = 0
         for in_name, out_name in sorted((i, o) for i in unique_in for o in unique_out):
             try:
@@ -143,9 +148,13 @@ class BasisExpansion(torch.nn.Module):
             out_f = np.array([f for f, r in enumerate(out_reprs) if r.name == out_name])
             in_f = np.array([f for f, r in enumerate(in_reprs) if r.name == in_name])
             oo, ii = basis.out_index, basis.in_index
+            in_codes = np.array([codes.setdefault(n, len(codes)) for n in basis.in_irrep_names])
+            out_codes = np.array([codes.setdefault(n, len(codes)) for n in basis.out_irrep_names])
             pair_columns = {   # each broadcast to (out field, in field, element): output-occurrence-major
                 "in_irrep": np.array(basis.in_irrep_names, dtype=object)[ii][None, None, :],
                 "out_irrep": np.array(basis.out_irrep_names, dtype=object)[oo][None, None, :],
+                "in_irrep_code": in_codes[ii][None, None, :],
+                "out_irrep_code": out_codes[oo][None, None, :],
                 "in_irreps_position": in_offsets[in_f][None, :, None] + ii[None, None, :],
                 "out_irreps_position": out_offsets[out_f][:, None, None] + oo[None, None, :],
                 "radius": basis.element_values[:, 1][None, None, :],
@@ -165,7 +174,8 @@ class BasisExpansion(torch.nn.Module):
         return self._dimension
 
     def weight_attributes(self) -> Dict[str, np.ndarray]:
-        """Per weight, in the weight vector's order: ``in_irrep``, ``out_irrep`` (names),
+        """Per weight, in the weight vector's order: ``in_irrep``, ``out_irrep`` (names; ``*_code`` the same
+        as small ints),
         ``in_irreps_position``, ``out_irreps_position`` (indices into the field types' flat irrep lists),
         ``radius``, ``in_field_position`` and ``out_field_position`` (e2cnn's ``get_basis_info``)."""
         return self._weight_attributes

@@ -26,14 +26,15 @@ def he_init_std(basisexpansion) -> np.ndarray:
     attrs = _attributes(basisexpansion)
     if len(attrs["in_irrep"]) == 0:
         return np.zeros(0)
-    _, in_id = np.unique(attrs["in_irrep"].astype(str), return_inverse=True)
+    in_id = attrs["in_irrep_code"].astype(np.int64)
     o = attrs["out_irreps_position"].astype(np.int64)
     # basis_count[(in irrep, o)]: elements from that input irrep type into output irrep position o
-    pair_keys, pair_id, pair_count = np.unique(np.stack([in_id, o]), axis=1, return_inverse=True, return_counts=True)
+    pair_key = o * (int(in_id.max()) + 1) + in_id
+    pair_keys, pair_id, pair_count = np.unique(pair_key, return_inverse=True, return_counts=True)
     # inputs_count[o]: distinct input irrep types reaching o
     outs, o_id = np.unique(o, return_inverse=True)
-    inputs = np.bincount(np.searchsorted(outs, pair_keys[1]), minlength=len(outs))
-    return 1.0 / np.sqrt(inputs[o_id] * pair_count[pair_id.ravel()])
+    inputs = np.bincount(np.searchsorted(outs, pair_keys // (int(in_id.max()) + 1)), minlength=len(outs))
+    return 1.0 / np.sqrt(inputs[o_id] * pair_count[pair_id])
 
 
 def generalized_he_init(tensor: torch.Tensor, basisexpansion, cache: bool = False) -> None:
