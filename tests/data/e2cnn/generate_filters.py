@@ -5,6 +5,9 @@ Run only in an environment with e2cnn 0.2.3 and numpy<2 (see generate.py for the
 
     /work/e2cnn-venv/bin/python tests/data/e2cnn/generate_filters.py
 
+Also writes ``checkpoint.npz``: the full eval-mode ``state_dict`` of a two-layer e2cnn model (keys as
+e2cnn saves them, sampled bases and cached filters included), an input and the model's output.
+
 Writes ``filters.npz`` (for each case: ``<case>__weights`` (D,), ``<case>__filter`` (c_out, c_in, k, k),
 ``<case>__bias`` and ``<case>__expanded_bias`` when the layer has a bias) and ``filters.json``
 (the field types, kernel size, dilation and the weight dimension of each case).
@@ -93,5 +96,36 @@ def main():
     (HERE / "filters.json").write_text(json.dumps(meta, indent=1))
 
 
+class TwoConvs(torch.nn.Module):
+    """conv1: C8, 3 trivial -> 4 regular, k=5; conv2: 4 regular -> 2 regular + 1 irrep(1), k=3, padding 1."""
+
+    def __init__(self, gspaces_module, nn_module):
+        super().__init__()
+        gs = gspaces_module.Rot2dOnR2(8)
+        t0 = nn_module.FieldType(gs, 3 * [gs.trivial_repr])
+        t1 = nn_module.FieldType(gs, 4 * [gs.regular_repr])
+        t2 = nn_module.FieldType(gs, 2 * [gs.regular_repr] + [gs.irrep(1)])
+        self.conv1 = nn_module.R2Conv(t0, t1, 5)
+        self.conv2 = nn_module.R2Conv(t1, t2, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv2(self.conv1(x))
+
+
+def checkpoint():
+    basisexpansion_singleblock._stored_filters.clear()
+    torch.manual_seed(1)
+    model = TwoConvs(gspaces, nn)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn_like(p))
+    model.eval()
+    x = torch.randn(2, 3, 13, 13)
+    y = model(nn.GeometricTensor(x, model.conv1.in_type)).tensor
+    arrays = {f"state__{k}": v.detach().numpy() for k, v in model.state_dict().items()}
+    np.savez_compressed(HERE / "checkpoint.npz", input=x.numpy(), output=y.detach().numpy(), **arrays)
+
+
 if __name__ == "__main__":
     main()
+    checkpoint()
