@@ -28,13 +28,12 @@ def he_init_std(basisexpansion) -> np.ndarray:
         return np.zeros(0)
     in_id = attrs["in_irrep_code"].astype(np.int64)
     o = attrs["out_irreps_position"].astype(np.int64)
-    # basis_count[(in irrep, o)]: elements from that input irrep type into output irrep position o
-    pair_key = o * (int(in_id.max()) + 1) + in_id
-    pair_keys, pair_id, pair_count = np.unique(pair_key, return_inverse=True, return_counts=True)
-    # inputs_count[o]: distinct input irrep types reaching o
-    outs, o_id = np.unique(o, return_inverse=True)
-    inputs = np.bincount(np.searchsorted(outs, pair_keys // (int(in_id.max()) + 1)), minlength=len(outs))
-    return 1.0 / np.sqrt(inputs[o_id] * pair_count[pair_id])
+    n_codes, n_out = int(in_id.max()) + 1, int(o.max()) + 1
+    # basis_count[o, in irrep]: elements from that input irrep type into output irrep position o (bincount: O(n))
+    counts = np.bincount(o * n_codes + in_id, minlength=n_out * n_codes).reshape(n_out, n_codes)
+    # inputs[o]: distinct input irrep types reaching o
+    inputs = (counts > 0).sum(axis=1)
+    return 1.0 / np.sqrt(inputs[o] * counts[o, in_id])
 
 
 def generalized_he_init(tensor: torch.Tensor, basisexpansion, cache: bool = False) -> None:
