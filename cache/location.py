@@ -36,10 +36,11 @@ def cache_roots() -> List[Path]:
     Examples
     --------
     >>> import os
+    >>> previous = os.environ.get("BASISGEN_CACHE")
     >>> os.environ["BASISGEN_CACHE"] = "/tmp/a" + os.pathsep + "/tmp/b"
     >>> [str(p) for p in cache_roots()]
     ['/tmp/a', '/tmp/b']
-    >>> del os.environ["BASISGEN_CACHE"]
+    >>> _ = os.environ.pop("BASISGEN_CACHE") if previous is None else os.environ.update(BASISGEN_CACHE=previous)
     """
     configured = os.environ.get("BASISGEN_CACHE")
     if configured:
