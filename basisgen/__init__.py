@@ -18,7 +18,7 @@ from .errors import EmptyBasisError
 from .groups import (O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, Group, cyclic_group, dihedral_group,
                      flip_group, group_from_name, o2_group, so2_group, trivial_group)
 from .harmonics import HarmonicElement
-from .induced import coset_representatives, quotient_representation, regular_representation
+from .induced import coset_representatives, induced_representation, quotient_representation, regular_representation
 from .irreps import Irrep
 from .latex import element_latex, group_table_latex, kernel_latex, pair_latex
 from .radial import BasisParams, basis_params
@@ -33,7 +33,7 @@ __all__ = [
     "EmptyBasisError", "Group", "CyclicGroup", "DihedralGroup", "SO2", "O2", "FlipGroup", "cyclic_group",
     "dihedral_group", "so2_group", "o2_group", "flip_group", "trivial_group", "group_from_name", "Irrep",
     "Representation", "directsum", "change_basis", "regular_representation", "quotient_representation",
-    "coset_representatives", "subgroup", "restrict_irrep", "restrict_representation", "HarmonicElement",
+    "coset_representatives", "induced_representation", "subgroup", "restrict_irrep", "restrict_representation", "HarmonicElement",
     "derive_angular_basis", "memo_info", "clear_memo", "verify", "Verification", "BasisParams", "basis_params",
     "SampledBasis", "sample_basis", "sample_irreps_basis", "element_latex", "kernel_latex", "pair_latex",
     "group_table_latex",

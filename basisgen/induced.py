@@ -12,7 +12,7 @@ coset representative) applied to one fixed vector ``v``.  Only ``v`` differs:
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import sympy as sp
@@ -30,15 +30,17 @@ def _require_finite(G: Group, what: str) -> None:
         raise ValueError(f"the {what} representation needs a finite group; {G.name} is continuous")
 
 
-def _build_Q(elements: Sequence[Any], irreps: List[Irrep], v_blocks: List[Any], exact: bool):
-    """Rows ``((+)psi(g) v)^T`` for ``g`` in ``elements``; ``v_blocks[i]`` is the part of v in irrep i."""
+def _build_Q(elements: Sequence[Any], irreps: List[Irrep], v_blocks: List[Any], exact: bool, width: int = 1):
+    """Rows ``((+)psi(g) v)^T`` for ``g`` in ``elements``: ``v_blocks[i]`` is the part of v in irrep i,
+    a (d_i,) vector, or a (d_i, width) matrix giving ``width`` rows per element."""
     rows = []
     for g in elements:
-        row = []
+        parts = []
         for psi, v in zip(irreps, v_blocks):
             M = psi.exact(g) * v if exact else psi.matrix(g) @ v
-            row += list(M)
-        rows.append(row)
+            parts.append(M.reshape(psi.dim, width) if not exact else M)
+        for a in range(width):
+            rows.append([x for M in parts for x in (list(M[:, a]) if exact else M[:, a])])
     return sp.Matrix(rows) if exact else np.array(rows, dtype=float)
 
 
@@ -115,32 +117,74 @@ def quotient_representation(G: Group, subgroup_id: Any) -> Representation:
     [1.0, -1.0, 1.0, -1.0]
     """
     _require_finite(G, "quotient")
+    H = subgroup_geometry(G, subgroup_id).subgroup
+    return induced_representation(G, subgroup_id, H.trivial_irrep, name=f"quotient[{subgroup_id}]")
+
+
+_QUARTER_TURN = ((0, -1), (1, 0))
+
+
+def induced_representation(G: Group, subgroup_id: Any, phi: Irrep, name: Optional[str] = None) -> Representation:
+    """The representation of ``G`` induced from the irrep ``phi`` of the subgroup ``subgroup_id``.
+
+    Basis: ``phi.dim`` vectors per coset, cosets in :func:`coset_representatives` order.  The change of
+    basis is e2cnn's: ``Q[i d + a, :] = ((+)psi(r_i) v[:, a])^T`` where ``v`` places, in every irrep
+    ``psi`` of ``G``, the copies of ``phi`` that the restriction of ``psi`` exposes (Frobenius
+    reciprocity gives the multiplicities; complex-type ``phi`` uses 1 and a quarter turn as the two
+    intertwiners), normalised so that ``Q`` is orthogonal (MATH.md §1.7).
+
+    Examples
+    --------
+    >>> from basisgen import cyclic_group
+    >>> G = cyclic_group(8)
+    >>> rho = induced_representation(G, 4, G.subgroup(4)[0].irrep(1))
+    >>> rho.name, [psi.name for psi in rho.irreps], rho.size
+    ('induced[4][irrep_1]', ['irrep_1', 'irrep_3'], 4)
+    """
+    _require_finite(G, "induced")
+    H = subgroup_geometry(G, subgroup_id).subgroup
+    if not isinstance(phi, Irrep) or phi.group != H:
+        raise ValueError(f"phi must be an irrep of the subgroup {H.name} of {G.name} ({subgroup_id!r}), got {phi!r}")
     reps, _ = coset_representatives(G, subgroup_id)
+    d = phi.dim
     irreps: List[Irrep] = []
-    raw: List[Tuple[sp.Matrix, List[int]]] = []   # (restriction cob, invariant positions) per copy
+    raw: List[Tuple[sp.Matrix, List[Tuple[int, int]]]] = []   # per copy: (restriction cob, [(offset, t)])
+    norm_sq = 0
     for psi in G.irreps:
         Q_res, phis = restrict_irrep(psi, subgroup_id)
-        invariant = [i for i, phi in enumerate(phis) if phi.is_trivial()]
-        sos = psi.sum_of_squares_constituents
-        m = len(invariant) // sos          # Frobenius reciprocity
-        per_copy = len(invariant) // m if m else 0
-        for c in range(m):
+        offsets = np.cumsum([0] + [p.dim for p in phis])
+        J = [int(offsets[j]) for j, p in enumerate(phis) if p == phi]
+        if not J:
+            continue
+        m = phi.sum_of_squares_constituents * len(J) // psi.sum_of_squares_constituents   # Frobenius reciprocity
+        per_copy = 1 if m == len(J) else psi.sum_of_squares_constituents
+        for shift in range(m):
+            entries = []
+            for i in range(per_copy):
+                idx = shift * psi.sum_of_squares_constituents + i
+                entries.append((J[idx % len(J)], idx // len(J)))
             irreps.append(psi)
-            raw.append((Q_res, invariant[c * per_copy:(c + 1) * per_copy]))
-    norm_sq = sum(len(pos) * psi.dim // psi.sum_of_squares_constituents for psi, (_, pos) in zip(irreps, raw))
+            raw.append((Q_res, entries))
+        used = m if m == len(J) else phi.sum_of_squares_constituents * len(J)
+        norm_sq += sp.Rational(used * psi.dim, psi.sum_of_squares_constituents)
+
+    def intertwiner(t: int) -> sp.Matrix:
+        if phi.sum_of_squares_constituents == 1 or t % 2 == 0:
+            return sp.eye(d)
+        return sp.Matrix(_QUARTER_TURN)
 
     def v_blocks(exact: bool):
         blocks = []
-        for psi, (Q_res, positions) in zip(irreps, raw):
-            e = sp.zeros(psi.dim, 1)
-            for p in positions:
-                e[p] = 1
-            scale = sp.sqrt(sp.Rational(psi.dim, psi.sum_of_squares_constituents * norm_sq))
-            v = Q_res * e * scale
-            blocks.append(v if exact else np.array(v.evalf(17), dtype=float).ravel())
+        for psi, (Q_res, entries) in zip(irreps, raw):
+            v = sp.zeros(psi.dim, d)
+            for x, t in entries:
+                v[x:x + d, :] = intertwiner(t)
+            v = Q_res * v * sp.sqrt(sp.Rational(psi.dim, psi.sum_of_squares_constituents) / norm_sq)
+            blocks.append(v if exact else np.array(v.evalf(17), dtype=float).reshape(psi.dim, d))
         return blocks
 
-    Q = _build_Q(reps, irreps, v_blocks(False), exact=False)
-    return Representation(G, f"quotient[{subgroup_id}]", irreps, Q,
-                          lambda: _build_Q(reps, irreps, v_blocks(True), True),
-                          REGULAR_NONLINEARITIES, subgroup_id=subgroup_id)
+    Q = _build_Q(reps, irreps, v_blocks(False), exact=False, width=d)
+    return Representation(G, name or f"induced[{subgroup_id}][{phi.name}]", irreps, Q,
+                          lambda: _build_Q(reps, irreps, v_blocks(True), True, width=d),
+                          REGULAR_NONLINEARITIES if phi.is_trivial() else {"norm", "gated"},
+                          subgroup_id=subgroup_id)

@@ -117,11 +117,15 @@ class Group:
         return self._representations[name]
 
     def induced_representation(self, subgroup_id: Any, repr: "Representation") -> "Representation":
-        """Only induction from the subgroup's trivial representation (the quotient) is supported."""
-        if not repr.is_trivial():
-            raise NotImplementedError("induced_representation: only induction from the trivial representation "
-                                      "(quotient_representation) is supported so far")
-        return self.quotient_representation(subgroup_id)
+        """The representation induced from an irrep ``repr`` of the subgroup (e2cnn: irreps only)."""
+        if not isinstance(repr, IrreducibleRepresentation):
+            raise ValueError("induced_representation: repr must be an irrep of the subgroup (as in e2cnn), got "
+                             f"{getattr(repr, 'name', repr)!r}")
+        name = f"induced[{subgroup_id}][{repr.name}]"
+        if name not in self._representations:
+            rep = bg.induced_representation(self.basisgen, subgroup_id, repr.irrep)
+            self._register(Representation._wrap(self, rep))
+        return self._representations[name]
 
     def subgroup(self, id: Any) -> Tuple["Group", Callable, Callable]:
         if id not in self._subgroups:
