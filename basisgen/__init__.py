@@ -21,6 +21,7 @@ from .harmonics import HarmonicElement
 from .induced import coset_representatives, induced_representation, quotient_representation, regular_representation
 from .irreps import Irrep
 from .latex import element_latex, group_table_latex, kernel_latex, pair_latex
+from .polar import PolarBasis
 from .radial import BasisParams, basis_params
 from .representation import Representation, change_basis, directsum
 from .restriction import restrict_irrep, restrict_representation, subgroup
@@ -35,6 +36,6 @@ __all__ = [
     "Representation", "directsum", "change_basis", "regular_representation", "quotient_representation",
     "coset_representatives", "induced_representation", "subgroup", "restrict_irrep", "restrict_representation", "HarmonicElement",
     "derive_angular_basis", "memo_info", "clear_memo", "verify", "Verification", "BasisParams", "basis_params",
-    "SampledBasis", "sample_basis", "sample_irreps_basis", "element_latex", "kernel_latex", "pair_latex",
+    "SampledBasis", "sample_basis", "PolarBasis", "sample_irreps_basis", "element_latex", "kernel_latex", "pair_latex",
     "group_table_latex",
 ]

@@ -157,6 +157,28 @@ def angular_samples(elements: Sequence[HarmonicElement], phi: np.ndarray, origin
     return out
 
 
+PairSamples = Dict[Tuple[Irrep, Irrep], Tuple[Tuple[HarmonicElement, ...], np.ndarray]]
+
+
+def pair_samples(in_repr: Representation, out_repr: Representation, F: Optional[int], T: Optional[int], beta: float,
+                 phi: np.ndarray, origin: np.ndarray) -> PairSamples:
+    """The angular elements of every distinct irrep pair and their samples at ``phi`` (computed once)."""
+    group = in_repr.group
+    out: PairSamples = {}
+    for psi_in in set(in_repr.irreps):
+        for psi_out in set(out_repr.irreps):
+            elements = tuple(e.with_axis(beta) for e in _derive(group, psi_in, psi_out, F, T))
+            out[(psi_in, psi_out)] = (elements, angular_samples(elements, phi, origin))
+    return out
+
+
+def angular_order(in_repr: Representation, out_repr: Representation,
+                  pairs: PairSamples) -> List[Tuple[int, int, HarmonicElement, int]]:
+    """``(in position, out position, element, inner index)`` in e2cnn's order (MATH.md §2.1)."""
+    return [(ii, oo, e, j) for ii, psi_in in enumerate(in_repr.irreps) for oo, psi_out in enumerate(out_repr.irreps)
+            for j, e in enumerate(pairs[(psi_in, psi_out)][0])]
+
+
 def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size: int, dilation: int = 1,
                  rings: Optional[Sequence[float]] = None, sigma=None, frequencies_cutoff=None,
                  maximum_offset: Optional[int] = None, basis_filter: Optional[Callable[[dict], bool]] = None,
@@ -182,21 +204,11 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
     radii, phi, origin = polar_grid(params.kernel_size, params.dilation)
     radial = gaussian_rings(radii, params.rings, params.sigmas)
 
-    # angular elements of every distinct irrep pair, sampled once
-    pair_cache: Dict[Tuple[Irrep, Irrep], Tuple[Tuple[HarmonicElement, ...], np.ndarray]] = {}
-    for psi_in in set(in_repr.irreps):
-        for psi_out in set(out_repr.irreps):
-            elements = tuple(e.with_axis(beta) for e in _derive(group, psi_in, psi_out, F, params.maximum_offset))
-            pair_cache[(psi_in, psi_out)] = (elements, angular_samples(elements, phi, origin))
-
+    pair_cache = pair_samples(in_repr, out_repr, F, params.maximum_offset, beta, phi, origin)
+    angular = angular_order(in_repr, out_repr, pair_cache)
     # enumerate (ring, in position, out position, inner index) in e2cnn's order, applying the band limit
     in_pos = np.cumsum([0] + [p.dim for p in in_repr.irreps])
     out_pos = np.cumsum([0] + [p.dim for p in out_repr.irreps])
-    angular: List[Tuple[int, int, HarmonicElement, int]] = []
-    for ii, psi_in in enumerate(in_repr.irreps):
-        for oo, psi_out in enumerate(out_repr.irreps):
-            for j, e in enumerate(pair_cache[(psi_in, psi_out)][0]):
-                angular.append((ii, oo, e, j))
     kept: List[Tuple[int, int, int, HarmonicElement, int, int]] = []
     for ring, (radius, cutoff) in enumerate(zip(params.rings, params.cutoffs)):
         for a, (ii, oo, e, j) in enumerate(angular):

@@ -13,6 +13,8 @@ import numpy as np
 import scipy.ndimage
 import torch
 
+from basisgen.polar import PolarBasis
+
 from . import group as groups
 
 __all__ = ["GSpace", "GeneralOnR2", "Rot2dOnR2", "FlipRot2dOnR2", "Flip2dOnR2", "TrivialOnR2"]
@@ -122,8 +124,15 @@ class GeneralOnR2(GSpace):
     def restrict(self, id: Any) -> Tuple["GeneralOnR2", Callable, Callable]:
         raise NotImplementedError
 
-    def build_kernel_basis(self, in_repr, out_repr, sigma, rings, **kwargs):
-        raise NotImplementedError("e2layers samples kernel bases through the cache: see cache.get_basis")
+    def build_kernel_basis(self, in_repr, out_repr, sigma, rings, **kwargs) -> PolarBasis:
+        """e2cnn's analytical basis (``maximum_frequency``/``maximum_offset`` in kwargs): ``.sample(points)``
+        gives (c_out, c_in, dim, N), every ring and harmonic, unnormalised.  Layers do not use it: they get
+        their sampled, filtered and normalised bases from the cache."""
+        unknown = set(kwargs) - {"maximum_frequency", "maximum_offset"}
+        if unknown:
+            raise ValueError(f"build_kernel_basis accepts maximum_frequency and maximum_offset, got {sorted(unknown)}")
+        return PolarBasis(in_repr.basisgen, out_repr.basisgen, rings, sigma, kwargs.get("maximum_frequency"),
+                          kwargs.get("maximum_offset"), self.kernel_axis)
 
     # ---- value semantics -----------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

@@ -275,3 +275,30 @@ def test_empty_basis_says_what_would_work():
     G = bg.cyclic_group(8)
     with pytest.raises(EmptyBasisError, match=r"\|mu\| >= 4"):
         sample_irreps_basis(G, G.irrep(0), G.irrep(4), 3, frequencies_cutoff=-3.0)
+
+
+def test_polar_basis_on_the_grid_gives_the_sampled_basis_after_filtering_and_normalising():
+    from basisgen.polar import PolarBasis
+    G = bg.dihedral_group(4)
+    reg = G.regular_representation
+    sampled = sample_basis(reg, reg, 5, axis=0.3)
+    p = sampled.params
+    polar = PolarBasis(reg, reg, p.rings, p.sigmas, p.maximum_frequency, axis=0.3)
+    x, y = grid_coordinates(5)
+    raw = polar.sample(np.stack([x, y]))                     # (c_out, c_in, dim, P)
+    attrs = list(polar)
+    assert raw.shape == (8, 8, polar.dim, 25) and len(attrs) == polar.dim
+    for b, a in enumerate(sampled.attributes):
+        element = raw[:, :, a["angular_idx"], :]
+        assert attrs[a["angular_idx"]]["frequency"] == a["frequency"]
+        scale = np.sqrt((element ** 2).sum() / a["shape"][0])
+        np.testing.assert_allclose(element / scale, sampled.array[b].reshape(8, 8, 25), atol=1e-12)
+
+
+def test_gspace_build_kernel_basis():
+    from e2layers import gspaces
+    gs = gspaces.Rot2dOnR2(8)
+    basis = gs.build_kernel_basis(gs.regular_repr, gs.irrep(1), 0.6, [0.0, 1.0, 2.0], maximum_frequency=3)
+    assert basis.shape == (2, 8) and basis.sample(np.array([[1.0, 0.5], [0.0, 2.0]])).shape == (2, 8, basis.dim, 2)
+    with pytest.raises(ValueError, match="maximum_frequency"):
+        gs.build_kernel_basis(gs.regular_repr, gs.irrep(1), 0.6, [1.0], max_freq=3)
