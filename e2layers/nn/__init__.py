@@ -1,7 +1,7 @@
 """e2cnn's ``nn`` (API.md §1.4): field types, geometric tensors and equivariant modules.
 
 Layers: ``field_type`` <- ``geometric_tensor`` <- ``equivariant_module`` <- the modules
-(``r2conv``, ``r2upsampling``); ``init`` initialises convolution weights.
+(``r2conv``, ``r2upsampling``, ``pointwise``); ``init`` initialises convolution weights.
 
 Examples
 --------
@@ -18,8 +18,12 @@ from . import init
 from .equivariant_module import EquivariantModule, assert_equivariant, equivariance_errors
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor, tensor_directsum
+from .pointwise import (ELU, IdentityModule, PointwiseAdaptiveAvgPool, PointwiseAdaptiveMaxPool, PointwiseAvgPool,
+                        PointwiseDropout, PointwiseMaxPool, PointwiseNonLinearity, ReLU, SequentialModule)
 from .r2conv import R2Conv, R2ConvTransposed
 from .r2upsampling import R2Upsampling
 
 __all__ = ["FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "R2Conv", "R2ConvTransposed",
-           "R2Upsampling", "init", "assert_equivariant", "equivariance_errors"]
+           "R2Upsampling", "init", "assert_equivariant", "equivariance_errors", "ReLU", "ELU", "PointwiseNonLinearity",
+           "PointwiseMaxPool", "PointwiseAvgPool", "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool",
+           "PointwiseDropout", "IdentityModule", "SequentialModule"]

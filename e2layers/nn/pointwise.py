@@ -1,0 +1,473 @@
+"""Point-wise modules (e2cnn's): non-linearities, pooling and dropout acting on each channel independently.
+
+A channel-wise map commutes with the fibre action only when the fibre acts by permuting channels, i.e.
+for fields whose representations are tagged ``'pointwise'`` (trivial, regular and quotient
+representations of finite groups).  Spatial pooling commutes with the base-space action whenever the
+pooling windows tile the grid symmetrically (e.g. 2x2 windows with stride 2 on an even grid under 90
+degree rotations and flips).  Also here: ``IdentityModule`` and ``SequentialModule``.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any, Callable, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+
+from .equivariant_module import EquivariantModule
+from .field_type import FieldType
+from .geometric_tensor import GeometricTensor
+
+__all__ = ["ReLU", "ELU", "PointwiseNonLinearity", "PointwiseMaxPool", "PointwiseAvgPool",
+           "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool", "PointwiseDropout", "IdentityModule",
+           "SequentialModule"]
+
+IntOrPair = Union[int, Tuple[int, int]]
+
+
+# ---- shared checks --------------------------------------------------------------------------------------
+def _check_field_type(in_type: Any, name: str) -> FieldType:
+    if not isinstance(in_type, FieldType):
+        raise TypeError(f"in_type must be a FieldType, got {type(in_type).__name__}")
+    return in_type
+
+
+def _check_pointwise(in_type: Any, name: str) -> FieldType:
+    """Reject fields on which a channel-wise map is not equivariant."""
+    _check_field_type(in_type, name)
+    bad = sorted({r.name for r in in_type.representations if "pointwise" not in r.supported_nonlinearities})
+    if bad:
+        raise ValueError(f"{name} acts channel-wise, so it needs representations supporting 'pointwise' "
+                         f"(trivial, regular or quotient representations of finite groups); in_type {in_type!r} "
+                         f"has unsupported representations {bad}. For irrep fields use NormNonLinearity or "
+                         f"GatedNonLinearity (and NormMaxPool for pooling).")
+    return in_type
+
+
+def _check_shape(module: EquivariantModule, input_shape: Tuple[int, ...], spatial: bool) -> Tuple[int, ...]:
+    shape = tuple(input_shape)
+    if len(shape) < 2 or shape[1] != module.in_type.size or (spatial and len(shape) != 4):
+        what = "(batch, %d, H, W)" % module.in_type.size if spatial else "(batch, %d, ...)" % module.in_type.size
+        raise ValueError(f"input_shape must be {what}, got {shape}")
+    return shape
+
+
+def _pair(value: Any, name: str, minimum: int) -> Tuple[int, int]:
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in pair):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return pair
+
+
+def _pool_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
+    """torch's pooling output size (including its ceil-mode rule that the last window starts inside)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+class _ChannelWise(EquivariantModule):
+    """A module applying ``self._pointwise`` to the raw tensor of a pointwise field type."""
+
+    _spatial = False
+
+    def __init__(self, in_type: FieldType):
+        super().__init__()
+        self.in_type = _check_pointwise(in_type, type(self).__name__)
+        self.out_type = in_type
+        self.space = in_type.gspace
+
+    def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        self._check_input(input)
+        if self._spatial and input.tensor.ndim != 4:
+            raise ValueError(f"{type(self).__name__} expects a (batch, channels, H, W) tensor, got shape "
+                             f"{tuple(input.tensor.shape)}")
+        return GeometricTensor(self._pointwise(input.tensor), self.out_type)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        return _check_shape(self, input_shape, self._spatial)
+
+    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
+        return super().check_equivariance(atol=atol, rtol=rtol)
+
+
+# ---- non-linearities -------------------------------------------------------------------------------------
+class ReLU(_ChannelWise):
+    """Channel-wise ReLU on fields supporting ``'pointwise'``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, 2 * [r2.regular_repr])
+    >>> relu = nn.ReLU(t)
+    >>> bool((relu(nn.GeometricTensor(torch.randn(1, 8, 5, 5), t)).tensor >= 0).all())
+    True
+    >>> relu.export()
+    ReLU()
+    """
+
+    def __init__(self, in_type: FieldType, inplace: bool = False):
+        super().__init__(in_type)
+        self._inplace = bool(inplace)
+
+    def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x, inplace=self._inplace)
+
+    def export(self) -> torch.nn.ReLU:
+        """The equivalent ``torch.nn.ReLU``."""
+        return torch.nn.ReLU(inplace=self._inplace)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, inplace={self._inplace}"
+
+
+class ELU(_ChannelWise):
+    """Channel-wise ELU on fields supporting ``'pointwise'``.
+
+    Examples
+    --------
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.FlipRot2dOnR2(2)
+    >>> nn.ELU(nn.FieldType(r2, [r2.regular_repr]), alpha=0.5).export()
+    ELU(alpha=0.5)
+    """
+
+    def __init__(self, in_type: FieldType, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(in_type)
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
+            raise TypeError(f"alpha must be a float, got {alpha!r}")
+        self._alpha = float(alpha)
+        self._inplace = bool(inplace)
+
+    def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
+        return F.elu(x, alpha=self._alpha, inplace=self._inplace)
+
+    def export(self) -> torch.nn.ELU:
+        """The equivalent ``torch.nn.ELU``."""
+        return torch.nn.ELU(alpha=self._alpha, inplace=self._inplace)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, alpha={self._alpha}, inplace={self._inplace}"
+
+
+_FUNCTIONS = {"p_relu": torch.relu, "p_elu": F.elu, "p_sigmoid": torch.sigmoid, "p_tanh": torch.tanh}
+
+
+class PointwiseNonLinearity(_ChannelWise):
+    """A channel-wise non-linearity: ``function`` is one of ``'p_relu'``, ``'p_elu'``, ``'p_sigmoid'``,
+    ``'p_tanh'`` (e2cnn has no ``export`` for this module).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.trivial_repr])
+    >>> nn.PointwiseNonLinearity(t, 'p_sigmoid')(nn.GeometricTensor(torch.zeros(1, 1, 1, 1), t)).tensor.item()
+    0.5
+    """
+
+    def __init__(self, in_type: FieldType, function: str = 'p_relu'):
+        super().__init__(in_type)
+        if function not in _FUNCTIONS:
+            raise ValueError(f"function must be one of {sorted(_FUNCTIONS)}, got {function!r}")
+        self._function_name = function
+        self._function: Callable[[torch.Tensor], torch.Tensor] = _FUNCTIONS[function]
+
+    def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
+        return self._function(x)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, function={self._function_name}"
+
+
+# ---- pooling --------------------------------------------------------------------------------------------
+class PointwiseMaxPool(_ChannelWise):
+    """Channel-wise 2D max pooling (``torch.nn.MaxPool2d``'s arguments; ``stride`` defaults to ``kernel_size``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.regular_repr])
+    >>> pool = nn.PointwiseMaxPool(t, 2)
+    >>> pool(nn.GeometricTensor(torch.randn(1, 4, 8, 8), t)).shape
+    torch.Size([1, 4, 4, 4])
+    >>> pool.evaluate_output_shape((1, 4, 9, 9))
+    (1, 4, 4, 4)
+    """
+
+    _spatial = True
+
+    def __init__(self, in_type: FieldType, kernel_size: IntOrPair, stride: IntOrPair = None,
+                 padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False):
+        super().__init__(in_type)
+        self.kernel_size = _pair(kernel_size, "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", 1)
+        self.padding = _pair(padding, "padding", 0)
+        self.dilation = _pair(dilation, "dilation", 1)
+        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
+            raise ValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
+        self.ceil_mode = bool(ceil_mode)
+
+    def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        b, c, h, w = _check_shape(self, input_shape, True)
+        return (b, c) + tuple(_pool_size(n, k, s, p, d, self.ceil_mode) for n, k, s, p, d in
+                              zip((h, w), self.kernel_size, self.stride, self.padding, self.dilation))
+
+    def export(self) -> torch.nn.MaxPool2d:
+        """The equivalent ``torch.nn.MaxPool2d``."""
+        return torch.nn.MaxPool2d(self.kernel_size, self.stride, self.padding, self.dilation,
+                                  ceil_mode=self.ceil_mode)
+
+    def _test_input_size(self) -> int:
+        return 2 * self.stride[0] * 3
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_type}, kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class PointwiseAvgPool(_ChannelWise):
+    """Channel-wise 2D average pooling (``torch.nn.AvgPool2d``'s arguments; no ``export`` in e2cnn, but this
+    one exports to ``torch.nn.AvgPool2d``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.FlipRot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.trivial_repr])
+    >>> nn.PointwiseAvgPool(t, 3)(nn.GeometricTensor(torch.ones(1, 1, 9, 9), t)).tensor.sum().item()
+    9.0
+    """
+
+    _spatial = True
+
+    def __init__(self, in_type: FieldType, kernel_size: IntOrPair, stride: IntOrPair = None,
+                 padding: IntOrPair = 0, ceil_mode: bool = False):
+        super().__init__(in_type)
+        self.kernel_size = _pair(kernel_size, "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", 1)
+        self.padding = _pair(padding, "padding", 0)
+        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
+            raise ValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
+        self.ceil_mode = bool(ceil_mode)
+
+    def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        b, c, h, w = _check_shape(self, input_shape, True)
+        return (b, c) + tuple(_pool_size(n, k, s, p, 1, self.ceil_mode) for n, k, s, p in
+                              zip((h, w), self.kernel_size, self.stride, self.padding))
+
+    def export(self) -> torch.nn.AvgPool2d:
+        """The equivalent ``torch.nn.AvgPool2d``."""
+        return torch.nn.AvgPool2d(self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode)
+
+    def _test_input_size(self) -> int:
+        return 2 * self.stride[0] * 3
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_type}, kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class _AdaptivePool(_ChannelWise):
+    _spatial = True
+    _torch_module: type = None
+    _function: Callable = None
+
+    def __init__(self, in_type: FieldType, output_size: IntOrPair):
+        super().__init__(in_type)
+        self.output_size = _pair(output_size, "output_size", 1)
+
+    def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
+        return type(self)._function(x, self.output_size)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        b, c, _, _ = _check_shape(self, input_shape, True)
+        return (b, c) + self.output_size
+
+    def export(self) -> torch.nn.Module:
+        """The equivalent ``torch.nn.AdaptiveAvgPool2d`` / ``AdaptiveMaxPool2d``."""
+        return type(self)._torch_module(self.output_size)
+
+    def _test_input_size(self) -> int:
+        return 2 * self.output_size[0]
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, output_size={self.output_size}"
+
+
+class PointwiseAdaptiveAvgPool(_AdaptivePool):
+    """Channel-wise adaptive average pooling to ``output_size``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.regular_repr])
+    >>> nn.PointwiseAdaptiveAvgPool(t, 1)(nn.GeometricTensor(torch.randn(2, 4, 7, 7), t)).shape
+    torch.Size([2, 4, 1, 1])
+    """
+
+    _torch_module = torch.nn.AdaptiveAvgPool2d
+    _function = staticmethod(F.adaptive_avg_pool2d)
+
+
+class PointwiseAdaptiveMaxPool(_AdaptivePool):
+    """Channel-wise adaptive max pooling to ``output_size``.
+
+    Examples
+    --------
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> nn.PointwiseAdaptiveMaxPool(nn.FieldType(r2, [r2.regular_repr]), (2, 2)).export()
+    AdaptiveMaxPool2d(output_size=(2, 2))
+    """
+
+    _torch_module = torch.nn.AdaptiveMaxPool2d
+    _function = staticmethod(F.adaptive_max_pool2d)
+
+
+# ---- dropout and plumbing -------------------------------------------------------------------------------
+class PointwiseDropout(_ChannelWise):
+    """Channel-wise (element-wise) dropout with probability ``p``; the identity in eval mode.
+
+    Examples
+    --------
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> nn.PointwiseDropout(nn.FieldType(r2, [r2.regular_repr]), p=0.2).export()
+    Dropout(p=0.2, inplace=False)
+    """
+
+    def __init__(self, in_type: FieldType, p: float = 0.5, inplace: bool = False):
+        super().__init__(in_type)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.inplace = bool(inplace)
+
+    def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
+        return F.dropout(x, self.p, self.training, self.inplace)
+
+    def export(self) -> torch.nn.Dropout:
+        """The equivalent ``torch.nn.Dropout``, in the same train/eval mode as this module."""
+        return torch.nn.Dropout(self.p, self.inplace).train(self.training)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, p={self.p}, inplace={self.inplace}"
+
+
+class IdentityModule(EquivariantModule):
+    """The identity on any field type.
+
+    Examples
+    --------
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> nn.IdentityModule(nn.FieldType(r2, [r2.irrep(1)])).export()
+    Identity()
+    """
+
+    def __init__(self, in_type: FieldType):
+        super().__init__()
+        self.in_type = self.out_type = _check_field_type(in_type, "IdentityModule")
+        self.space = in_type.gspace
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        self._check_input(input)
+        return input
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        return _check_shape(self, input_shape, False)
+
+    def check_equivariance(self, atol: float = 2e-6, rtol: float = 1e-5):
+        return super().check_equivariance(atol=atol, rtol=rtol)
+
+    def export(self) -> torch.nn.Identity:
+        """A ``torch.nn.Identity``."""
+        return torch.nn.Identity()
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}"
+
+
+class SequentialModule(EquivariantModule):
+    """Equivariant modules applied in order; each one's ``in_type`` must equal the previous ``out_type``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, 2 * [r2.regular_repr])
+    >>> net = nn.SequentialModule(nn.ReLU(t), nn.PointwiseMaxPool(t, 2))
+    >>> net(nn.GeometricTensor(torch.randn(1, 8, 6, 6), t)).shape
+    torch.Size([1, 8, 3, 3])
+    >>> type(net.export()).__name__
+    'Sequential'
+    """
+
+    def __init__(self, *args: EquivariantModule):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            items = list(args[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(args)]
+        for name, module in items:
+            self.add_module(name, module)
+
+    def add_module(self, name: str, module: EquivariantModule) -> None:
+        """Append ``module`` under ``name``; its ``in_type`` must equal the current ``out_type``."""
+        if not isinstance(module, EquivariantModule):
+            raise TypeError(f"SequentialModule takes EquivariantModules, got {type(module).__name__} for {name!r}")
+        if len(self._modules) == 0:
+            self.in_type = module.in_type
+        elif module.in_type != self.out_type:
+            last = list(self._modules)[-1]
+            raise ValueError(f"module {name!r} ({type(module).__name__}) has in_type {module.in_type!r}, but the "
+                             f"previous module {last!r} has out_type {self.out_type!r}")
+        super().add_module(name, module)
+        self.out_type = module.out_type
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        if not self._modules:
+            raise RuntimeError("SequentialModule is empty")
+        self._check_input(input)
+        x = input
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        shape = tuple(input_shape)
+        for module in self._modules.values():
+            shape = module.evaluate_output_shape(shape)
+        return shape
+
+    def _test_input_size(self) -> int:
+        return max([m._test_input_size() for m in self._modules.values()] + [10])
+
+    def check_equivariance(self, atol: float = 2e-6, rtol: float = 1e-5):
+        return super().check_equivariance(atol=atol, rtol=rtol)
+
+    def export(self) -> torch.nn.Sequential:
+        """A ``torch.nn.Sequential`` of the exported modules (same names)."""
+        return torch.nn.Sequential(OrderedDict((name, m.export()) for name, m in self._modules.items()))
