@@ -190,7 +190,35 @@ class PointwiseNonLinearity(_ChannelWise):
 
 
 # ---- pooling --------------------------------------------------------------------------------------------
-class PointwiseMaxPool(_ChannelWise):
+class _WindowPool(_ChannelWise):
+    """What the max and average pools share: window arguments, output shape, test size, repr."""
+
+    _spatial = True
+
+    def _init_window(self, kernel_size: IntOrPair, stride: IntOrPair, padding: IntOrPair, dilation: IntOrPair,
+                     ceil_mode: bool) -> None:
+        self.kernel_size = _pair(kernel_size, "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", 1)
+        self.padding = _pair(padding, "padding", 0)
+        self.dilation = _pair(dilation, "dilation", 1)
+        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
+            raise ValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
+        self.ceil_mode = bool(ceil_mode)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        b, c, h, w = _check_shape(self, input_shape, True)
+        return (b, c) + tuple(_pool_size(n, k, s, p, d, self.ceil_mode) for n, k, s, p, d in
+                              zip((h, w), self.kernel_size, self.stride, self.padding, self.dilation))
+
+    def _test_input_size(self) -> int:
+        return 2 * self.stride[0] * 3
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_type}, kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class PointwiseMaxPool(_WindowPool):
     """Channel-wise 2D max pooling (``torch.nn.MaxPool2d``'s arguments; ``stride`` defaults to ``kernel_size``).
 
     Examples
@@ -206,41 +234,21 @@ class PointwiseMaxPool(_ChannelWise):
     (1, 4, 4, 4)
     """
 
-    _spatial = True
-
     def __init__(self, in_type: FieldType, kernel_size: IntOrPair, stride: IntOrPair = None,
                  padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False):
         super().__init__(in_type)
-        self.kernel_size = _pair(kernel_size, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", 1)
-        self.padding = _pair(padding, "padding", 0)
-        self.dilation = _pair(dilation, "dilation", 1)
-        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
-            raise ValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
-        self.ceil_mode = bool(ceil_mode)
+        self._init_window(kernel_size, stride, padding, dilation, ceil_mode)
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
-
-    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        b, c, h, w = _check_shape(self, input_shape, True)
-        return (b, c) + tuple(_pool_size(n, k, s, p, d, self.ceil_mode) for n, k, s, p, d in
-                              zip((h, w), self.kernel_size, self.stride, self.padding, self.dilation))
 
     def export(self) -> torch.nn.MaxPool2d:
         """The equivalent ``torch.nn.MaxPool2d``."""
         return torch.nn.MaxPool2d(self.kernel_size, self.stride, self.padding, self.dilation,
                                   ceil_mode=self.ceil_mode)
 
-    def _test_input_size(self) -> int:
-        return 2 * self.stride[0] * 3
 
-    def extra_repr(self) -> str:
-        return (f"{self.in_type}, kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
-
-
-class PointwiseAvgPool(_ChannelWise):
+class PointwiseAvgPool(_WindowPool):
     """Channel-wise 2D average pooling (``torch.nn.AvgPool2d``'s arguments; no ``export`` in e2cnn, but this
     one exports to ``torch.nn.AvgPool2d``).
 
@@ -254,36 +262,17 @@ class PointwiseAvgPool(_ChannelWise):
     9.0
     """
 
-    _spatial = True
-
     def __init__(self, in_type: FieldType, kernel_size: IntOrPair, stride: IntOrPair = None,
                  padding: IntOrPair = 0, ceil_mode: bool = False):
         super().__init__(in_type)
-        self.kernel_size = _pair(kernel_size, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", 1)
-        self.padding = _pair(padding, "padding", 0)
-        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
-            raise ValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
-        self.ceil_mode = bool(ceil_mode)
+        self._init_window(kernel_size, stride, padding, 1, ceil_mode)
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)
 
-    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        b, c, h, w = _check_shape(self, input_shape, True)
-        return (b, c) + tuple(_pool_size(n, k, s, p, 1, self.ceil_mode) for n, k, s, p in
-                              zip((h, w), self.kernel_size, self.stride, self.padding))
-
     def export(self) -> torch.nn.AvgPool2d:
         """The equivalent ``torch.nn.AvgPool2d``."""
         return torch.nn.AvgPool2d(self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode)
-
-    def _test_input_size(self) -> int:
-        return 2 * self.stride[0] * 3
-
-    def extra_repr(self) -> str:
-        return (f"{self.in_type}, kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"ceil_mode={self.ceil_mode}")
 
 
 class _AdaptivePool(_ChannelWise):
