@@ -64,7 +64,7 @@ def _bias_expansion(out_type: FieldType) -> np.ndarray:
     columns, start = [], 0
     for rho in out_type.representations:
         position = 0
-        for name, psi in zip(rho.irreps, rho.basisgen.irreps):
+        for psi in rho.basisgen.irreps:
             if psi.is_trivial():
                 col = np.zeros(out_type.size)
                 col[start:start + rho.size] = rho.change_of_basis[:, position]
