@@ -12,7 +12,7 @@ coset representative) applied to one fixed vector ``v``.  Only ``v`` differs:
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 import sympy as sp
@@ -83,6 +83,21 @@ def regular_representation(G: Group) -> Representation:
         nonlinearities.add("vectorfield")
     return Representation(G, "regular", irreps, Q, lambda: _build_Q(G.elements, irreps, v_blocks(True), True),
                           nonlinearities)
+
+
+def induced_nonlinearities(tags: Set[str], size: int) -> Set[str]:
+    """e2cnn's non-linearity tags of a representation induced from one with ``tags`` and ``size``:
+    point-wise and concatenated maps survive induction; norm and gated ones gain an ``induced_*_{size}``
+    tag saying how large the induced blocks are, and gates become induced gates."""
+    result = tags & {"pointwise", "concatenated"}
+    for kind in ("gated", "norm"):
+        if kind in tags:
+            result.add(kind)
+            own = [t for t in tags if t.startswith(f"induced_{kind}")]
+            result.add(own[0] if own else f"induced_{kind}_{size}")
+    if tags & {"gate", "induced_gate"}:
+        result.add("induced_gate")
+    return result
 
 
 def coset_representatives(G: Group, subgroup_id: Any) -> Tuple[List[Any], Callable[[Any], int]]:
@@ -186,5 +201,5 @@ def induced_representation(G: Group, subgroup_id: Any, phi: Irrep, name: Optiona
     Q = _build_Q(reps, irreps, v_blocks(False), exact=False, width=d)
     return Representation(G, name or f"induced[{subgroup_id}][{phi.name}]", irreps, Q,
                           lambda: _build_Q(reps, irreps, v_blocks(True), True, width=d),
-                          REGULAR_NONLINEARITIES if phi.is_trivial() else {"norm", "gated"},
+                          induced_nonlinearities(Representation.from_irrep(phi).supported_nonlinearities, d),
                           subgroup_id=subgroup_id)

@@ -70,3 +70,16 @@ def test_bad_irrep_and_the_e2layers_facade():
     rho = F.induced_representation((None, 4), H.irrep(1))
     assert rho.name == "induced[(None, 4)][irrep_1]" and rho.irreps == ["irrep_1,1", "irrep_1,1"]
     assert F.representations[rho.name] is rho
+
+
+@pytest.mark.parametrize("group,sid,phi_id,expected", [
+    ("D4", (None, 4), (1,), {"norm", "gated", "induced_norm_2", "induced_gated_2"}),
+    ("C8", 4, (0,), {"pointwise", "concatenated", "norm", "gated", "induced_norm_1", "induced_gated_1",
+                     "induced_gate"}),
+    ("C8", 4, (2,), {"norm", "gated", "concatenated", "induced_norm_1", "induced_gated_1"}),
+])
+def test_induced_nonlinearity_tags_are_e2cnns(group, sid, phi_id, expected):
+    """e2cnn's ``_induced_nonlinearities``: the induced modules find their block size in these tags."""
+    G = bg.group_from_name(group)
+    rho = induced_representation(G, sid, G.subgroup(sid)[0].irrep(*phi_id))
+    assert rho.supported_nonlinearities == expected

@@ -1,7 +1,8 @@
 """e2cnn's ``nn`` (API.md §1.4): field types, geometric tensors and equivariant modules.
 
-Layers: ``field_type`` <- ``geometric_tensor`` <- ``equivariant_module`` <- the modules
-(``r2conv``, ``r2upsampling``, ``pointwise``); ``init`` initialises convolution weights.
+Layers: ``field_type`` <- ``geometric_tensor`` <- ``equivariant_module`` <- the modules, one file per
+family (convolutions, non-linearities, pools, normalisations, dropout, containers); ``init`` initialises
+convolution weights.  ``docs/modules.md`` lists every module with the field types it accepts.
 
 Examples
 --------
@@ -14,16 +15,38 @@ Examples
 >>> conv(nn.GeometricTensor(torch.randn(16, 3, 32, 32), feat_in)).shape
 torch.Size([16, 80, 28, 28])
 """
-from . import init
+from . import (antialiased, branching, concatenated, containers, field_dropout, field_norm, fourier, gated,
+               gnorm_batchnorm, group_pooling, init, inner_batchnorm, linear, mask, norm_batchnorm, norm_nonlinearity,
+               norm_pool, pointwise, reshuffle, vectorfield)
+from .antialiased import *  # noqa: F401,F403 (each module file lists its public names in __all__)
+from .branching import *  # noqa: F401,F403
+from .concatenated import *  # noqa: F401,F403
+from .containers import *  # noqa: F401,F403
 from .equivariant_module import EquivariantModule, assert_equivariant, equivariance_errors
+from .field_dropout import *  # noqa: F401,F403
+from .field_norm import *  # noqa: F401,F403
 from .field_type import FieldType
+from .fourier import *  # noqa: F401,F403
+from .gated import *  # noqa: F401,F403
 from .geometric_tensor import GeometricTensor, tensor_directsum
-from .pointwise import (ELU, IdentityModule, PointwiseAdaptiveAvgPool, PointwiseAdaptiveMaxPool, PointwiseAvgPool,
-                        PointwiseDropout, PointwiseMaxPool, PointwiseNonLinearity, ReLU, SequentialModule)
+from .gnorm_batchnorm import *  # noqa: F401,F403
+from .group_pooling import *  # noqa: F401,F403
+from .inner_batchnorm import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .mask import *  # noqa: F401,F403
+from .norm_batchnorm import *  # noqa: F401,F403
+from .norm_nonlinearity import *  # noqa: F401,F403
+from .norm_pool import *  # noqa: F401,F403
+from .pointwise import *  # noqa: F401,F403
 from .r2conv import R2Conv, R2ConvTransposed
 from .r2upsampling import R2Upsampling
+from .reshuffle import *  # noqa: F401,F403
+from .vectorfield import *  # noqa: F401,F403
 
-__all__ = ["FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "R2Conv", "R2ConvTransposed",
-           "R2Upsampling", "init", "assert_equivariant", "equivariance_errors", "ReLU", "ELU", "PointwiseNonLinearity",
-           "PointwiseMaxPool", "PointwiseAvgPool", "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool",
-           "PointwiseDropout", "IdentityModule", "SequentialModule"]
+_FAMILIES = (antialiased, branching, concatenated, containers, field_dropout, field_norm, fourier, gated,
+             gnorm_batchnorm, group_pooling, inner_batchnorm, linear, mask, norm_batchnorm, norm_nonlinearity, norm_pool,
+             pointwise, reshuffle, vectorfield)
+
+__all__ = (["FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "R2Conv", "R2ConvTransposed",
+            "R2Upsampling", "init", "assert_equivariant", "equivariance_errors"]
+           + sorted(name for family in _FAMILIES for name in family.__all__))

@@ -4,69 +4,22 @@ A channel-wise map commutes with the fibre action only when the fibre acts by pe
 for fields whose representations are tagged ``'pointwise'`` (trivial, regular and quotient
 representations of finite groups).  Spatial pooling commutes with the base-space action whenever the
 pooling windows tile the grid symmetrically (e.g. 2x2 windows with stride 2 on an even grid under 90
-degree rotations and flips).  Also here: ``IdentityModule`` and ``SequentialModule``.
+degree rotations and flips).
 """
 from __future__ import annotations
 
-import math
-from collections import OrderedDict
-from typing import Any, Callable, Tuple, Union
+from typing import Callable, Tuple
 
 import torch
 import torch.nn.functional as F
 
+from ._checks import IntOrPair, check_pointwise, check_shape, pair, pool_size, probability
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 
 __all__ = ["ReLU", "ELU", "PointwiseNonLinearity", "PointwiseMaxPool", "PointwiseAvgPool",
-           "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool", "PointwiseDropout", "IdentityModule",
-           "SequentialModule"]
-
-IntOrPair = Union[int, Tuple[int, int]]
-
-
-# ---- shared checks --------------------------------------------------------------------------------------
-def _check_field_type(in_type: Any, name: str) -> FieldType:
-    if not isinstance(in_type, FieldType):
-        raise TypeError(f"in_type must be a FieldType, got {type(in_type).__name__}")
-    return in_type
-
-
-def _check_pointwise(in_type: Any, name: str) -> FieldType:
-    """Reject fields on which a channel-wise map is not equivariant."""
-    _check_field_type(in_type, name)
-    bad = sorted({r.name for r in in_type.representations if "pointwise" not in r.supported_nonlinearities})
-    if bad:
-        raise ValueError(f"{name} acts channel-wise, so it needs representations supporting 'pointwise' "
-                         f"(trivial, regular or quotient representations of finite groups); in_type {in_type!r} "
-                         f"has unsupported representations {bad}. For irrep fields use NormNonLinearity or "
-                         f"GatedNonLinearity (and NormMaxPool for pooling).")
-    return in_type
-
-
-def _check_shape(module: EquivariantModule, input_shape: Tuple[int, ...], spatial: bool) -> Tuple[int, ...]:
-    shape = tuple(input_shape)
-    if len(shape) < 2 or shape[1] != module.in_type.size or (spatial and len(shape) != 4):
-        what = "(batch, %d, H, W)" % module.in_type.size if spatial else "(batch, %d, ...)" % module.in_type.size
-        raise ValueError(f"input_shape must be {what}, got {shape}")
-    return shape
-
-
-def _pair(value: Any, name: str, minimum: int) -> Tuple[int, int]:
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in pair):
-        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return pair
-
-
-def _pool_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
-    """torch's pooling output size (including its ceil-mode rule that the last window starts inside)."""
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
+           "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool", "PointwiseDropout"]
 
 
 class _ChannelWise(EquivariantModule):
@@ -76,7 +29,7 @@ class _ChannelWise(EquivariantModule):
 
     def __init__(self, in_type: FieldType):
         super().__init__()
-        self.in_type = _check_pointwise(in_type, type(self).__name__)
+        self.in_type = check_pointwise(in_type, type(self).__name__)
         self.out_type = in_type
         self.space = in_type.gspace
 
@@ -91,7 +44,7 @@ class _ChannelWise(EquivariantModule):
         return GeometricTensor(self._pointwise(input.tensor), self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        return _check_shape(self, input_shape, self._spatial)
+        return check_shape(self, input_shape, self._spatial)
 
     def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
         return super().check_equivariance(atol=atol, rtol=rtol)
@@ -197,17 +150,17 @@ class _WindowPool(_ChannelWise):
 
     def _init_window(self, kernel_size: IntOrPair, stride: IntOrPair, padding: IntOrPair, dilation: IntOrPair,
                      ceil_mode: bool) -> None:
-        self.kernel_size = _pair(kernel_size, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", 1)
-        self.padding = _pair(padding, "padding", 0)
-        self.dilation = _pair(dilation, "dilation", 1)
+        self.kernel_size = pair(kernel_size, "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride", 1)
+        self.padding = pair(padding, "padding", 0)
+        self.dilation = pair(dilation, "dilation", 1)
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
             raise ValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
         self.ceil_mode = bool(ceil_mode)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        b, c, h, w = _check_shape(self, input_shape, True)
-        return (b, c) + tuple(_pool_size(n, k, s, p, d, self.ceil_mode) for n, k, s, p, d in
+        b, c, h, w = check_shape(self, input_shape, True)
+        return (b, c) + tuple(pool_size(n, k, s, p, d, self.ceil_mode) for n, k, s, p, d in
                               zip((h, w), self.kernel_size, self.stride, self.padding, self.dilation))
 
     def _test_input_size(self) -> int:
@@ -282,13 +235,13 @@ class _AdaptivePool(_ChannelWise):
 
     def __init__(self, in_type: FieldType, output_size: IntOrPair):
         super().__init__(in_type)
-        self.output_size = _pair(output_size, "output_size", 1)
+        self.output_size = pair(output_size, "output_size", 1)
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return type(self)._function(x, self.output_size)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        b, c, _, _ = _check_shape(self, input_shape, True)
+        b, c, _, _ = check_shape(self, input_shape, True)
         return (b, c) + self.output_size
 
     def export(self) -> torch.nn.Module:
@@ -348,9 +301,7 @@ class PointwiseDropout(_ChannelWise):
 
     def __init__(self, in_type: FieldType, p: float = 0.5, inplace: bool = False):
         super().__init__(in_type)
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-            raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
-        self.p = float(p)
+        self.p = probability(p)
         self.inplace = bool(inplace)
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
@@ -362,101 +313,3 @@ class PointwiseDropout(_ChannelWise):
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, p={self.p}, inplace={self.inplace}"
-
-
-class IdentityModule(EquivariantModule):
-    """The identity on any field type.
-
-    Examples
-    --------
-    >>> from e2layers import gspaces, nn
-    >>> r2 = gspaces.Rot2dOnR2(4)
-    >>> nn.IdentityModule(nn.FieldType(r2, [r2.irrep(1)])).export()
-    Identity()
-    """
-
-    def __init__(self, in_type: FieldType):
-        super().__init__()
-        self.in_type = self.out_type = _check_field_type(in_type, "IdentityModule")
-        self.space = in_type.gspace
-
-    def forward(self, input: GeometricTensor) -> GeometricTensor:
-        self._check_input(input)
-        return input
-
-    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        return _check_shape(self, input_shape, False)
-
-    def check_equivariance(self, atol: float = 2e-6, rtol: float = 1e-5):
-        return super().check_equivariance(atol=atol, rtol=rtol)
-
-    def export(self) -> torch.nn.Identity:
-        """A ``torch.nn.Identity``."""
-        return torch.nn.Identity()
-
-    def extra_repr(self) -> str:
-        return f"{self.in_type}"
-
-
-class SequentialModule(EquivariantModule):
-    """Equivariant modules applied in order; each one's ``in_type`` must equal the previous ``out_type``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from e2layers import gspaces, nn
-    >>> r2 = gspaces.Rot2dOnR2(4)
-    >>> t = nn.FieldType(r2, 2 * [r2.regular_repr])
-    >>> net = nn.SequentialModule(nn.ReLU(t), nn.PointwiseMaxPool(t, 2))
-    >>> net(nn.GeometricTensor(torch.randn(1, 8, 6, 6), t)).shape
-    torch.Size([1, 8, 3, 3])
-    >>> type(net.export()).__name__
-    'Sequential'
-    """
-
-    def __init__(self, *args: EquivariantModule):
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            items = list(args[0].items())
-        else:
-            items = [(str(i), m) for i, m in enumerate(args)]
-        for name, module in items:
-            self.add_module(name, module)
-
-    def add_module(self, name: str, module: EquivariantModule) -> None:
-        """Append ``module`` under ``name``; its ``in_type`` must equal the current ``out_type``."""
-        if not isinstance(module, EquivariantModule):
-            raise TypeError(f"SequentialModule takes EquivariantModules, got {type(module).__name__} for {name!r}")
-        if len(self._modules) == 0:
-            self.in_type = module.in_type
-        elif module.in_type != self.out_type:
-            last = list(self._modules)[-1]
-            raise ValueError(f"module {name!r} ({type(module).__name__}) has in_type {module.in_type!r}, but the "
-                             f"previous module {last!r} has out_type {self.out_type!r}")
-        super().add_module(name, module)
-        self.out_type = module.out_type
-
-    def forward(self, input: GeometricTensor) -> GeometricTensor:
-        if not self._modules:
-            raise RuntimeError("SequentialModule is empty")
-        self._check_input(input)
-        x = input
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        shape = tuple(input_shape)
-        for module in self._modules.values():
-            shape = module.evaluate_output_shape(shape)
-        return shape
-
-    def _test_input_size(self) -> int:
-        return max([m._test_input_size() for m in self._modules.values()] + [10])
-
-    def check_equivariance(self, atol: float = 2e-6, rtol: float = 1e-5):
-        return super().check_equivariance(atol=atol, rtol=rtol)
-
-    def export(self) -> torch.nn.Sequential:
-        """A ``torch.nn.Sequential`` of the exported modules (same names)."""
-        return torch.nn.Sequential(OrderedDict((name, m.export()) for name, m in self._modules.items()))

@@ -1,0 +1,4 @@
+"""ConcatenatedNonLinearity."""
+from __future__ import annotations
+
+__all__: list = []

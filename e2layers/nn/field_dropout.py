@@ -1,0 +1,4 @@
+"""FieldDropout."""
+from __future__ import annotations
+
+__all__: list = []

@@ -1,0 +1,4 @@
+"""FieldNorm: an equivariant layer normalisation."""
+from __future__ import annotations
+
+__all__: list = []

@@ -1,0 +1,4 @@
+"""GNormBatchNorm."""
+from __future__ import annotations
+
+__all__: list = []

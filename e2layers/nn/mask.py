@@ -1,0 +1,4 @@
+"""MaskModule."""
+from __future__ import annotations
+
+__all__: list = []

@@ -1,0 +1,4 @@
+"""NormBatchNorm and InducedNormBatchNorm."""
+from __future__ import annotations
+
+__all__: list = []

@@ -1,0 +1,4 @@
+"""Pools on the norms of fields: NormMaxPool, NormPool and InducedNormPool."""
+from __future__ import annotations
+
+__all__: list = []

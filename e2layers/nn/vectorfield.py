@@ -1,0 +1,4 @@
+"""VectorFieldNonLinearity."""
+from __future__ import annotations
+
+__all__: list = []
