@@ -39,6 +39,7 @@ def _type(gs):
 MODULES = [
     ("ReLU", lambda t: nn.ReLU(t), 7),
     ("ELU", lambda t: nn.ELU(t, alpha=0.7), 7),
+    ("LeakyReLU", lambda t: nn.LeakyReLU(t, 0.2), 7),
     ("p_relu", lambda t: nn.PointwiseNonLinearity(t, "p_relu"), 7),
     ("p_elu", lambda t: nn.PointwiseNonLinearity(t, "p_elu"), 7),
     ("p_sigmoid", lambda t: nn.PointwiseNonLinearity(t, "p_sigmoid"), 7),
@@ -54,7 +55,7 @@ MODULES = [
     ("Dropout", lambda t: nn.PointwiseDropout(t, p=0.3).eval(), 7),
     ("Identity", lambda t: nn.IdentityModule(t), 7),
 ]
-HAS_EXPORT = {"ReLU", "ELU", "MaxPool2", "MaxPool3s3", "MaxPool3pad", "MaxPoolDil", "AvgPool2", "AvgPool3pad",
+HAS_EXPORT = {"ReLU", "ELU", "LeakyReLU", "MaxPool2", "MaxPool3s3", "MaxPool3pad", "MaxPoolDil", "AvgPool2", "AvgPool3pad",
               "AdaptiveAvg", "AdaptiveMax", "Dropout", "Identity"}
 MOD_IDS = [m[0] for m in MODULES]
 
@@ -107,6 +108,7 @@ def test_values_match_torch():
     x = _input(t, 8)
     cases = [(nn.ReLU(t), torch.relu), (nn.ELU(t, alpha=0.5), lambda a: torch.nn.functional.elu(a, 0.5)),
              (nn.PointwiseNonLinearity(t, "p_tanh"), torch.tanh),
+             (nn.LeakyReLU(t, 0.25), lambda a: torch.where(a > 0, a, 0.25 * a)),
              (nn.PointwiseNonLinearity(t, "p_sigmoid"), torch.sigmoid),
              (nn.PointwiseMaxPool(t, 2), lambda a: a.reshape(2, 9, 4, 2, 4, 2).amax(dim=(3, 5))),
              (nn.PointwiseAvgPool(t, 2), lambda a: a.reshape(2, 9, 4, 2, 4, 2).mean(dim=(3, 5))),

@@ -10,6 +10,8 @@ import scipy.linalg
 import scipy.sparse
 import torch
 
+from .field_notation import notation, parse_representations
+
 __all__ = ["FieldType"]
 
 
@@ -30,6 +32,14 @@ class FieldType:
     >>> t = FieldType(r2, 3 * [r2.trivial_repr] + [r2.regular_repr])
     >>> t.size, len(t), t
     (11, 4, [8-Rotations: {irrep_0, irrep_0, irrep_0, regular}])
+
+    The string notation (:meth:`parse`, :attr:`notation`):
+
+    >>> u = FieldType.parse(r2, "3x trivial + regular + 2x irrep(1)")
+    >>> u.notation
+    '3x trivial + regular + 2x irrep(1)'
+    >>> FieldType.parse(r2, repr(u)) == u == FieldType.parse(r2, u.notation)
+    True
     """
 
     def __init__(self, gspace, representations: List[Any]):
@@ -50,6 +60,17 @@ class FieldType:
         self._unique_representations = set(representations)
         self._representation = None
         self._restricted: Dict[Any, "FieldType"] = {}
+
+    @classmethod
+    def parse(cls, gspace, text: str) -> "FieldType":
+        """The field type that ``text`` describes: ``"3x trivial + 10x regular + 2x irrep(1)"`` (tokens in
+        :mod:`e2layers.nn.field_notation`), or e2cnn's ``repr`` of a field type of ``gspace``."""
+        return cls(gspace, parse_representations(gspace, text))
+
+    @property
+    def notation(self) -> str:
+        """The compact string notation of this field type; ``FieldType.parse`` reads it back."""
+        return notation(self.representations)
 
     # ---- group and representation -------------------------------------------------------------------
     @property

@@ -18,7 +18,7 @@ from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 
-__all__ = ["ReLU", "ELU", "PointwiseNonLinearity", "PointwiseMaxPool", "PointwiseAvgPool",
+__all__ = ["ReLU", "ELU", "LeakyReLU", "PointwiseNonLinearity", "PointwiseMaxPool", "PointwiseAvgPool",
            "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool", "PointwiseDropout"]
 
 
@@ -109,6 +109,39 @@ class ELU(_ChannelWise):
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, alpha={self._alpha}, inplace={self._inplace}"
+
+
+class LeakyReLU(_ChannelWise):
+    """Channel-wise leaky ReLU on fields supporting ``'pointwise'`` (not in e2cnn).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.FlipRot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.trivial_repr])
+    >>> nn.LeakyReLU(t, 0.25)(nn.GeometricTensor(-torch.ones(1, 1, 1, 1), t)).tensor.item()
+    -0.25
+    >>> nn.LeakyReLU(t, 0.1).export()
+    LeakyReLU(negative_slope=0.1)
+    """
+
+    def __init__(self, in_type: FieldType, negative_slope: float = 0.01, inplace: bool = False):
+        super().__init__(in_type)
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+            raise TypeError(f"negative_slope must be a float, got {negative_slope!r}")
+        self._negative_slope = float(negative_slope)
+        self._inplace = bool(inplace)
+
+    def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
+        return F.leaky_relu(x, self._negative_slope, inplace=self._inplace)
+
+    def export(self) -> torch.nn.LeakyReLU:
+        """The equivalent ``torch.nn.LeakyReLU``."""
+        return torch.nn.LeakyReLU(self._negative_slope, inplace=self._inplace)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, negative_slope={self._negative_slope}, inplace={self._inplace}"
 
 
 _FUNCTIONS = {"p_relu": torch.relu, "p_elu": F.elu, "p_sigmoid": torch.sigmoid, "p_tanh": torch.tanh}
