@@ -16,12 +16,13 @@ Examples
 torch.Size([16, 80, 28, 28])
 """
 from . import (antialiased, branching, concatenated, containers, field_dropout, field_norm, fourier, gated,
-               gnorm_batchnorm, group_pooling, init, inner_batchnorm, linear, mask, norm_batchnorm, norm_nonlinearity,
-               norm_pool, pointwise, reshuffle, vectorfield)
+               gnorm_batchnorm, group_pooling, init, inner_batchnorm, linear, mask, network_export, norm_batchnorm,
+               norm_nonlinearity, norm_pool, pointwise, reshuffle, vectorfield)
 from .antialiased import *  # noqa: F401,F403 (each module file lists its public names in __all__)
 from .branching import *  # noqa: F401,F403
 from .concatenated import *  # noqa: F401,F403
 from .containers import *  # noqa: F401,F403
+from .network_export import *  # noqa: F401,F403
 from .equivariant_module import EquivariantModule, assert_equivariant, equivariance_errors
 from .field_dropout import *  # noqa: F401,F403
 from .field_norm import *  # noqa: F401,F403
@@ -44,8 +45,8 @@ from .reshuffle import *  # noqa: F401,F403
 from .vectorfield import *  # noqa: F401,F403
 
 _FAMILIES = (antialiased, branching, concatenated, containers, field_dropout, field_norm, fourier, gated,
-             gnorm_batchnorm, group_pooling, inner_batchnorm, linear, mask, norm_batchnorm, norm_nonlinearity, norm_pool,
-             pointwise, reshuffle, vectorfield)
+             gnorm_batchnorm, group_pooling, inner_batchnorm, linear, mask, network_export, norm_batchnorm, norm_nonlinearity,
+             norm_pool, pointwise, reshuffle, vectorfield)
 
 __all__ = (["FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "R2Conv", "R2ConvTransposed",
             "R2Upsampling", "init", "assert_equivariant", "equivariance_errors"]
