@@ -14,9 +14,14 @@ import torch
 
 __all__ = ["load_e2cnn_state_dict", "convert_e2cnn_state_dict"]
 
-# e2cnn's derived buffers (API.md §3.6-3.7): bases, cached filters, bias expansions, index buffers
-_DERIVED = re.compile(r"(^|\.)(filter|expanded_bias|bias_expansion|sampled_basis|in_indices_[^.]*|"
-                      r"out_indices_[^.]*)$|(^|\.)_basisexpansion\.|(^|\.)block_expansion_")
+# e2cnn's derived buffers (API.md §3.6-3.7): bases, cached filters (convolutions, blur pools), bias
+# expansions, the index buffers of the non-linearities, pools, batch norms, dropout, reshuffling and
+# branching modules, changes of basis, GNormBatchNorm's variance aggregators and NormNonLinearity's
+# constant `eps` Parameter
+_DERIVED = re.compile(r"(^|\.)(filter|expanded_bias|bias_expansion|sampled_basis|eps|gates_indices|"
+                      r"((input|output|in|out|fiber)_)?indices(_[^.]*)?|[^.]*_indices|"
+                      r"[^.]*_?change_of_basis(_[^.]*)?|vars_(aggregator|propagator)_[^.]*)$"
+                      r"|(^|\.)_basisexpansion\.|(^|\.)block_expansion_")
 
 
 def convert_e2cnn_state_dict(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:

@@ -136,7 +136,58 @@ class Group:
     def restrict_representation(self, id: Any, repr: "Representation") -> "Representation":
         H = self.subgroup(id)[0]
         restricted = repr.basisgen.restrict(id)
-        return H._representations.get(restricted.name) or H._register(Representation._wrap(H, restricted))
+        existing = H._representations.get(restricted.name)
+        if existing is not None and existing.basisgen == restricted:
+            return existing
+        # e2cnn names every restriction "{G}:{name}", so two subgroup ids of one subgroup (the flips
+        # (0, 1) and (1, 1) of D4) share a name: only the first is registered, the other stays unnamed here
+        wrapped = Representation._wrap(H, restricted)
+        return H._register(wrapped) if existing is None else wrapped
+
+    # ---- band-limited regular representations (escnn's API; used by nn.FourierPointwise) ---------------
+    def bl_irreps(self, L: int) -> List[Tuple[int, ...]]:
+        """The ids of the irreps of rotation frequency at most ``L`` (escnn's ``bl_irreps``)."""
+        if isinstance(L, bool) or not isinstance(L, int) or L < 0:
+            raise ValueError(f"L must be an int >= 0, got {L!r}")
+        if self.continuous:
+            flip = self.basisgen.has_reflection
+            return ([(0, 0), (1, 0)] if flip else [(0,)]) + [(1, k) if flip else (k,) for k in range(1, L + 1)]
+        return [psi.id for psi in self.basisgen.irreps if psi.frequency <= L]
+
+    def bl_regular_representation(self, L: int) -> "Representation":
+        """The functions on the group of rotation frequency at most ``L``, in the Fourier basis."""
+        return self.spectral_regular_representation(*self.bl_irreps(L))
+
+    def spectral_regular_representation(self, *irreps: Any, name: Optional[str] = None) -> "Representation":
+        """The subspace of the regular representation spanned by ``irreps`` (ids, names or irreps), in the
+        Fourier basis (escnn's method of this name).
+
+        The functions on the group whose Fourier transform lives on ``irreps``: each irrep psi appears
+        ``psi.size // psi.sum_of_squares_constituents`` times in a row (once for the complex-type 2-D irreps of
+        C_N and SO(2), twice for the 2-D irreps of D_N and O(2)); the change of basis is the identity.  With all
+        the irreps of a finite group it is the regular representation written in the Fourier basis.
+        """
+        ids = []
+        for psi in irreps:
+            if isinstance(psi, IrreducibleRepresentation):
+                if psi.group != self:
+                    raise ValueError(f"irreps must be irreps of {self.name}, got {psi.name} of {psi.group.name}")
+                ids.append(psi.irrep.id)
+            else:
+                ids.append(self._irrep_by_name(psi).id if isinstance(psi, str)
+                           else self.irrep(*(psi if isinstance(psi, (tuple, list)) else (psi,))).irrep.id)
+        if not ids or len(set(ids)) != len(ids):
+            raise ValueError(f"irreps must be a non-empty list of distinct irreps of {self.name}, got "
+                             f"{list(irreps)!r}")
+        psis = [self.irrep(*i) for i in ids]
+        name = name or "regular_[{}]".format("|".join(str(i) for i in ids))
+        rep = bg.Representation(self.basisgen, name,
+                                [p.irrep for p in psis for _ in range(p.size // p.sum_of_squares_constituents)],
+                                None, None, set.intersection(*[set(p.supported_nonlinearities) for p in psis]))
+        existing = self._representations.get(name)
+        if existing is not None and existing.basisgen != rep:
+            raise ValueError(f"a different representation named {name!r} is already registered on {self.name}")
+        return existing or self._register(Representation._wrap(self, rep))
 
     # ---- value semantics ----------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

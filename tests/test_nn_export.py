@@ -4,16 +4,10 @@ import pickle
 import pytest
 import torch
 
-import cache
 from e2layers import gspaces, nn
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path):
-    cache.set_default_cache(cache.BasisCache([tmp_path]))
-    torch.manual_seed(0)
-    yield
-    cache.set_default_cache(None)
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 class MixedNet(torch.nn.Module):

@@ -5,21 +5,13 @@ and float64 (< 1e-10); exports must give identical outputs.
 """
 import pickle
 
-import numpy as np
 import pytest
 import torch
 
-import cache
 from e2layers import gspaces, nn
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path):
-    cache.set_default_cache(cache.BasisCache([tmp_path]))
-    torch.manual_seed(0)
-    np.random.seed(0)
-    yield
-    cache.set_default_cache(None)
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 GSPACES = {

@@ -1,8 +1,9 @@
-"""Containers and plumbing: ``IdentityModule`` and ``SequentialModule``."""
+"""Containers and plumbing: ``IdentityModule``, ``SequentialModule`` and ``ModuleList``."""
 from __future__ import annotations
 
+import collections.abc
 from collections import OrderedDict
-from typing import Tuple
+from typing import Any, Iterable, Optional, Tuple
 
 import torch
 
@@ -11,7 +12,7 @@ from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 
-__all__ = ["IdentityModule", "SequentialModule"]
+__all__ = ["IdentityModule", "SequentialModule", "ModuleList"]
 
 
 class IdentityModule(EquivariantModule):
@@ -110,3 +111,59 @@ class SequentialModule(EquivariantModule):
     def export(self) -> torch.nn.Sequential:
         """A ``torch.nn.Sequential`` of the exported modules (same names)."""
         return torch.nn.Sequential(OrderedDict((name, m.export()) for name, m in self._modules.items()))
+
+
+def _equivariant(module: Any, where: str) -> EquivariantModule:
+    if not isinstance(module, EquivariantModule):
+        raise TypeError(f"ModuleList.{where} takes EquivariantModules, got {type(module).__name__}")
+    return module
+
+
+class ModuleList(torch.nn.ModuleList):
+    """A ``torch.nn.ModuleList`` that holds only :class:`EquivariantModule` s and can be exported.
+
+    As in e2cnn it is a container, not a module with a ``forward``: iterate over it in your own
+    ``forward``.  :meth:`export` exports every module into a ``torch.nn.ModuleList``.
+
+    Examples
+    --------
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.regular_repr])
+    >>> layers = nn.ModuleList([nn.ReLU(t)])
+    >>> layers.append(nn.IdentityModule(t))
+    ModuleList(
+      (0): ReLU([4-Rotations: {regular}], inplace=False)
+      (1): IdentityModule([4-Rotations: {regular}])
+    )
+    >>> layers.export()
+    ModuleList(
+      (0): ReLU()
+      (1): Identity()
+    )
+    """
+
+    def __init__(self, modules: Optional[Iterable[EquivariantModule]] = None):
+        super().__init__(modules)
+
+    def __setitem__(self, idx: int, module: EquivariantModule) -> None:
+        super().__setitem__(idx, _equivariant(module, "__setitem__"))
+
+    def insert(self, index: int, module: EquivariantModule) -> None:
+        super().insert(index, _equivariant(module, "insert"))
+
+    def append(self, module: EquivariantModule) -> "ModuleList":
+        return super().append(_equivariant(module, "append"))
+
+    def extend(self, modules: Iterable[EquivariantModule]) -> "ModuleList":
+        if not isinstance(modules, collections.abc.Iterable):
+            raise TypeError(f"ModuleList.extend takes an iterable of EquivariantModules, got {type(modules).__name__}")
+        for module in modules:
+            self.append(module)
+        return self
+
+    def export(self) -> torch.nn.ModuleList:
+        """A ``torch.nn.ModuleList`` of the exported modules (in the same train/eval mode)."""
+        exported = torch.nn.ModuleList([module.export() for module in self])
+        exported.training = self.training
+        return exported

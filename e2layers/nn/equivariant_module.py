@@ -83,26 +83,56 @@ def _probe(module: torch.nn.Module) -> Tuple[torch.dtype, torch.device]:
     return torch.get_default_dtype(), torch.device("cpu")
 
 
-def _random_input(module: EquivariantModule) -> GeometricTensor:
+def _input_types(module: EquivariantModule) -> Tuple[Any, ...]:
+    """The module's input field types: one, or a tuple for modules with several inputs (GatedNonLinearity2)."""
+    types = module.in_type if isinstance(module.in_type, tuple) else (module.in_type,)
+    if not types or not all(hasattr(t, "gspace") and hasattr(t, "size") for t in types):
+        raise TypeError(f"{type(module).__name__} has in_type {module.in_type!r}; the equivariance checks need a "
+                        f"FieldType or a tuple of them")
+    return types
+
+
+def _random_inputs(module: EquivariantModule) -> Tuple[GeometricTensor, ...]:
     dtype, device = _probe(module)
     size = module._test_input_size()
-    return GeometricTensor(torch.randn(3, module.in_type.size, size, size, dtype=dtype, device=device),
-                           module.in_type)
+    return tuple(GeometricTensor(torch.randn(3, t.size, size, size, dtype=dtype, device=device), t)
+                 for t in _input_types(module))
 
 
-def _outputs(module: EquivariantModule, x: Optional[GeometricTensor], elements: Optional[Iterable[Any]]):
-    """Yield ``(element, f(g.x), g.f(x))`` (default: random input, the grid-exact elements)."""
-    gspace = module.in_type.gspace
-    x = _random_input(module) if x is None else x
+def _random_input(module: EquivariantModule) -> GeometricTensor:
+    """A random batch of 3 of the module's (first) input type, on its device and dtype."""
+    return _random_inputs(module)[0]
+
+
+def _tensors(output: Any, element: Any = None) -> torch.Tensor:
+    """The raw data of an output (a GeometricTensor, or a tuple, list or dict of them), concatenated,
+    after acting with ``element`` when given."""
+    if isinstance(output, GeometricTensor):
+        parts = [output]
+    elif isinstance(output, dict):
+        parts = [output[k] for k in sorted(output)]
+    else:
+        parts = list(output)
+    return torch.cat([(p if element is None else p.transform(element)).tensor.flatten(1) for p in parts], dim=1)
+
+
+def _outputs(module: EquivariantModule, x: Any, elements: Optional[Iterable[Any]]):
+    """Yield ``(element, f(g.x), g.f(x))`` (default: random input, the grid-exact elements).
+
+    ``x`` is a GeometricTensor, or a tuple of them for a module with several inputs; outputs may be a
+    GeometricTensor or a tuple, list or dict of them.
+    """
+    gspace = _input_types(module)[0].gspace
+    xs = _random_inputs(module) if x is None else (tuple(x) if isinstance(x, (tuple, list)) else (x,))
     if elements is None:
         elements = [g for g in gspace.testing_elements if gspace.is_grid_element(g)]
     with torch.no_grad():
-        y = module(x)
+        y = module(*xs)
         for g in elements:
-            yield g, module(x.transform(g)).tensor, y.transform(g).tensor
+            yield g, _tensors(module(*[xi.transform(g) for xi in xs])), _tensors(y, g)
 
 
-def equivariance_errors(module: EquivariantModule, x: Optional[GeometricTensor] = None,
+def equivariance_errors(module: EquivariantModule, x: Any = None,
                         elements: Optional[Iterable[Any]] = None) -> List[Tuple[Any, float, float]]:
     """``(element, max |f(g.x) - g.f(x)|, max |f(g.x)|)`` for each element (default: the grid-exact ones).
 
@@ -112,12 +142,13 @@ def equivariance_errors(module: EquivariantModule, x: Optional[GeometricTensor] 
             for g, out1, out2 in _outputs(module, x, elements)]
 
 
-def assert_equivariant(module: EquivariantModule, x: Optional[GeometricTensor] = None,
+def assert_equivariant(module: EquivariantModule, x: Any = None,
                        elements: Optional[Iterable[Any]] = None, tolerance: Optional[float] = None) -> List:
     """Assert ``max |f(g.x) - g.f(x)| <= tolerance * max |f(g.x)|`` (relative; default 1e-5 for float32,
     1e-10 for float64) and return ``(element, relative error)`` pairs."""
     if tolerance is None:
-        dtype = x.tensor.dtype if x is not None else _probe(module)[0]
+        first = x[0] if isinstance(x, (tuple, list)) else x
+        dtype = first.tensor.dtype if first is not None else _probe(module)[0]
         tolerance = 1e-10 if dtype == torch.float64 else 1e-5
     result = []
     for g, err, scale in equivariance_errors(module, x, elements):

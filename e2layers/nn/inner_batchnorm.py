@@ -1,4 +1,518 @@
-"""InnerBatchNorm and IIDBatchNorm2d."""
+"""InnerBatchNorm and IIDBatchNorm2d, and what the normalisation modules share.
+
+A batch normalisation is equivariant when its statistics are invariant: each field's statistics pool its
+channels (never one statistic per channel, which a rotation would shuffle), and a mean is only ever
+subtracted inside the field's invariant subspace (the span of its trivial irreps; the mean of anything
+else is zero by symmetry).  ``InnerBatchNorm`` (e2cnn's) pools the channels of permutation fields;
+``IIDBatchNorm2d`` (escnn's idea, our own statistics) does the same for any representation.
+
+The helpers here (field grouping, invariant subspaces, argument checks, e2cnn checkpoint keys) serve the
+other normalisation files too.
+"""
 from __future__ import annotations
 
-__all__: list = []
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._checks import check_field_type, check_shape, check_supports
+from .equivariant_module import EquivariantModule
+from .field_type import FieldType
+from .geometric_tensor import GeometricTensor
+
+__all__ = ["InnerBatchNorm", "IIDBatchNorm2d"]
+
+
+# ---- argument checks --------------------------------------------------------------------------------------
+def check_eps(eps: Any) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
+        raise ValueError(f"eps must be a positive float, got {eps!r}")
+    return float(eps)
+
+
+def check_momentum(momentum: Any) -> Optional[float]:
+    """A momentum in [0, 1], or ``None`` for the cumulative average (as ``torch.nn.BatchNorm2d``)."""
+    if momentum is None:
+        return None
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+        raise ValueError(f"momentum must be a float in [0, 1] or None, got {momentum!r}")
+    return float(momentum)
+
+
+def check_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, int, np.bool_)) or value not in (0, 1):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+# ---- structure of a field type ----------------------------------------------------------------------------
+def escape(name: str) -> str:
+    """A representation name usable in a parameter name (``.`` is reserved by torch; escnn's escape)."""
+    return str(name).replace(".", "^")
+
+
+def e2cnn_indices(channels: Sequence[int]) -> torch.Tensor:
+    """e2cnn's ``indices`` buffer of a group of channels: ``[first, last + 1]`` when contiguous, else all."""
+    if list(channels) == list(range(channels[0], channels[-1] + 1)):
+        return torch.tensor([channels[0], channels[-1] + 1])
+    return torch.tensor(list(channels))
+
+
+def trivial_positions(rep: Any) -> List[int]:
+    """The offsets of the trivial irreps of ``rep`` in its irrep basis."""
+    irreps = rep.group.irreps
+    positions, p = [], 0
+    for name in rep.irreps:
+        if irreps[name].is_trivial():
+            positions.append(p)
+        p += irreps[name].size
+    return positions
+
+
+def invariant_basis(rep: Any) -> np.ndarray:
+    """An orthonormal basis (columns) of the invariant subspace of ``rep``: the change of basis' columns of its
+    trivial irreps, orthonormalised symmetrically (unchanged when already orthonormal, as for e2cnn's)."""
+    q = np.asarray(rep.change_of_basis, dtype=float)[:, trivial_positions(rep)]
+    if q.shape[1] == 0:
+        return q
+    u, _, vt = np.linalg.svd(q, full_matrices=False)
+    return u @ vt
+
+
+def invariant_subspace(in_type: FieldType, bases: Optional[Sequence[np.ndarray]] = None):
+    """The invariant subspace of ``in_type`` in sparse form: ``(channels, directions, coefficients, T)`` with
+    basis vector ``d`` equal to the sum of ``coefficients[k] e_{channels[k]}`` over ``directions[k] == d``
+    (``coefficients`` in float64 numpy, for :meth:`ExactBuffers.register_exact_buffer`).
+
+    ``bases`` (one ``(size, t)`` matrix per field) defaults to :func:`invariant_basis`.
+    """
+    channels, directions, coefficients = [], [], []
+    start = dim = 0
+    for i, rep in enumerate(in_type.representations):
+        basis = invariant_basis(rep) if bases is None else bases[i]
+        rows, cols = np.nonzero(np.abs(basis) > 1e-12)
+        channels += (start + rows).tolist()
+        directions += (dim + cols).tolist()
+        coefficients += basis[rows, cols].tolist()
+        start += rep.size
+        dim += basis.shape[1]
+    return (torch.tensor(channels, dtype=torch.long), torch.tensor(directions, dtype=torch.long),
+            np.array(coefficients, dtype=float), dim)
+
+
+def to_coordinates(v: torch.Tensor, channels: torch.Tensor, directions: torch.Tensor, coefficients: torch.Tensor,
+                   n_directions: int) -> torch.Tensor:
+    """The coordinates (T,) of the projection of the channel vector ``v`` (C,) on the invariant subspace."""
+    out = torch.zeros(n_directions, dtype=v.dtype, device=v.device)
+    return out.index_add(0, directions, v.index_select(0, channels) * coefficients)
+
+
+def from_coordinates(c: torch.Tensor, channels: torch.Tensor, directions: torch.Tensor, coefficients: torch.Tensor,
+                     n_channels: int) -> torch.Tensor:
+    """The channel vector (C,) of the invariant vector with coordinates ``c`` (T,)."""
+    out = torch.zeros(n_channels, dtype=c.dtype, device=c.device)
+    return out.index_add(0, channels, c.index_select(0, directions) * coefficients)
+
+
+def field_of_channel(in_type: FieldType) -> torch.Tensor:
+    return torch.tensor([i for i, rep in enumerate(in_type.representations) for _ in range(rep.size)],
+                        dtype=torch.long)
+
+
+# ---- the base class ---------------------------------------------------------------------------------------
+class ExactBuffers(torch.nn.Module):
+    """Float buffers derived from float64 numbers (changes of basis, projections) that are re-derived at the
+    new precision on every ``.to()``/``.double()``: a float32 copy cast to float64 would keep float32's
+    rounding and break float64 equivariance at 1e-8."""
+
+    def register_exact_buffer(self, name: str, value: Any) -> None:
+        self.__dict__.setdefault("_exact", {})[name] = np.asarray(value, dtype=np.float64)
+        self.register_buffer(name, torch.tensor(value, dtype=torch.get_default_dtype()), persistent=False)
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        for name, value in self.__dict__.get("_exact", {}).items():
+            old = self._buffers[name]
+            self._buffers[name] = torch.tensor(value, dtype=old.dtype, device=old.device)
+        return self
+
+
+class FieldNormalization(ExactBuffers, EquivariantModule):
+    """What the normalisation modules share: 4-D input checks, fields grouped by a key (in order of first
+    appearance, as e2cnn), one gather/scatter for groups that are not contiguous, the running-average factor,
+    and loading e2cnn ``state_dict``\\ s (whose derived buffers are checked against ours, then dropped)."""
+
+    def __init__(self, in_type: FieldType):
+        super().__init__()
+        self.in_type = self.out_type = in_type
+        self.space = in_type.gspace
+
+    def _init_groups(self, keys: Sequence[Any]) -> None:
+        channels: Dict[Any, List[int]] = {}
+        fields: Dict[Any, List[int]] = {}
+        start = 0
+        for i, (key, rep) in enumerate(zip(keys, self.in_type.representations)):
+            channels.setdefault(key, []).extend(range(start, start + rep.size))
+            fields.setdefault(key, []).append(i)
+            start += rep.size
+        self._keys = list(channels)
+        self._group_channels = [channels[k] for k in self._keys]
+        self._group_fields = [fields[k] for k in self._keys]
+        order = [c for group in self._group_channels for c in group]
+        self._permuted = order != list(range(len(order)))
+        perm = torch.tensor(order, dtype=torch.long)
+        self.register_buffer("_perm", perm, persistent=False)
+        self.register_buffer("_inv_perm", torch.argsort(perm), persistent=False)
+
+    def _split(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The channels of each group (fields in order), as ``(batch, channels of the group, H, W)``."""
+        if self._permuted:
+            x = x.index_select(1, self._perm)
+        return torch.split(x, [len(c) for c in self._group_channels], dim=1)
+
+    def _merge(self, pieces: Sequence[torch.Tensor]) -> torch.Tensor:
+        y = torch.cat(list(pieces), dim=1) if len(pieces) > 1 else pieces[0]
+        return y.index_select(1, self._inv_perm) if self._permuted else y
+
+    def _tensor(self, input: Any) -> torch.Tensor:
+        self._check_input(input)
+        if input.tensor.ndim != 4:
+            raise ValueError(f"{type(self).__name__} expects a (batch, channels, H, W) tensor, got shape "
+                             f"{tuple(input.tensor.shape)}")
+        return input.tensor
+
+    def _average_factor(self) -> float:
+        """Count a training batch; the weight of its statistics in the running averages."""
+        self.num_batches_tracked += 1
+        if self.momentum is None:
+            return 1.0 / float(self.num_batches_tracked.item())
+        return self.momentum
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        return check_shape(self, input_shape, True)
+
+    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
+        """As :meth:`EquivariantModule.check_equivariance`; in train mode every call starts from the current
+        running statistics, which are restored afterwards (the check leaves the module as it was)."""
+        saved = [(b, b.detach().clone()) for b in self.buffers()]
+
+        def restore(*_):
+            with torch.no_grad():
+                for b, value in saved:
+                    b.copy_(value)
+
+        handle = self.register_forward_pre_hook(restore)
+        try:
+            return super().check_equivariance(atol=atol, rtol=rtol)
+        finally:
+            handle.remove()
+            restore()
+
+    def _e2cnn_derived(self) -> Dict[str, torch.Tensor]:
+        """e2cnn's derived buffers (keys without prefix) and the values our field type implies."""
+        return {}
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # e2cnn checkpoints also hold index, change-of-basis and aggregation buffers that we derive instead:
+        # they must agree with this module's field type, and are not loaded
+        for key, expected in self._e2cnn_derived().items():
+            value = state_dict.pop(prefix + key, None)
+            if value is None:
+                continue
+            if tuple(value.shape) != tuple(expected.shape) or not torch.allclose(
+                    value.detach().cpu().double(), expected.double(), atol=1e-5):
+                error_msgs.append(f"{prefix + key}: this e2cnn buffer does not match {type(self).__name__}"
+                                  f"({self.in_type!r}); the checkpoint was saved for another field type")
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def extra_repr(self) -> str:
+        extra = "".join(f", {k}={getattr(self, k)}" for k in ("eps", "momentum", "affine", "track_running_stats")
+                        if k in self.__dict__)
+        return f"{self.in_type}{extra}"
+
+
+def plain_batch_norm(module: torch.nn.Module, mean: torch.Tensor, var: torch.Tensor, weight: Optional[torch.Tensor],
+                     bias: Optional[torch.Tensor], num_batches_tracked: torch.Tensor) -> torch.nn.BatchNorm2d:
+    """A ``torch.nn.BatchNorm2d`` in eval mode with the given per-channel statistics and affine parameters."""
+    bn = torch.nn.BatchNorm2d(mean.numel(), module.eps, module.momentum, affine=weight is not None,
+                              device=mean.device, dtype=mean.dtype)
+    with torch.no_grad():
+        bn.running_mean.copy_(mean)
+        bn.running_var.copy_(var)
+        bn.num_batches_tracked.copy_(num_batches_tracked)
+        if weight is not None:
+            bn.weight.copy_(weight)
+            bn.bias.copy_(torch.zeros_like(weight) if bias is None else bias)
+    return bn.eval()
+
+
+# ---- batch statistics shared by the channels of a field ---------------------------------------------------
+def field_batch_statistics(x: torch.Tensor, field: torch.Tensor, field_size: torch.Tensor, channels: torch.Tensor,
+                           directions: torch.Tensor, coefficients: torch.Tensor,
+                           n_directions: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(x - mean, mean coordinates (T,), biased variance per field)``: the mean is the projection of the
+    channel means on the given directions, the variance the mean square of a field's centred channels."""
+    mean = to_coordinates(x.mean(dim=(0, 2, 3)), channels, directions, coefficients, n_directions)
+    centred = x - from_coordinates(mean, channels, directions, coefficients, x.shape[1]).view(1, -1, 1, 1)
+    square = (centred * centred).mean(dim=(0, 2, 3))
+    var = torch.zeros(field_size.shape[0], dtype=x.dtype, device=x.device).index_add(0, field, square) / field_size
+    return centred, mean, var
+
+
+def normalize(centred: torch.Tensor, var: torch.Tensor, field: torch.Tensor, eps: float,
+              weight: Optional[torch.Tensor], bias: Optional[torch.Tensor]) -> torch.Tensor:
+    """``centred / sqrt(var + eps) * weight + bias`` with ``var`` per field, ``weight``/``bias`` per channel."""
+    scale = torch.rsqrt(var + eps).index_select(0, field)
+    if weight is not None:
+        scale = scale * weight
+    y = centred * scale.view(1, -1, 1, 1)
+    if bias is not None:
+        y = y + bias.view(1, -1, 1, 1)
+    return y
+
+
+class FieldBatchNorm2d(torch.nn.Module):
+    """Plain batch normalisation from batch statistics, shared by the channels of each field (the export of
+    ``InnerBatchNorm`` and ``IIDBatchNorm2d`` built with ``track_running_stats=False``: the same in train and
+    eval mode).  ``field`` maps channels to fields; the mean lies along the sparse directions
+    ``(channels, directions, coefficients)``; ``weight`` and ``bias`` are per channel."""
+
+    def __init__(self, field: torch.Tensor, field_size: torch.Tensor, channels: torch.Tensor,
+                 directions: torch.Tensor, coefficients: torch.Tensor, n_directions: int, eps: float,
+                 weight: Optional[torch.Tensor] = None, bias: Optional[torch.Tensor] = None):
+        super().__init__()
+        self.register_buffer("field", field.clone())
+        self.register_buffer("field_size", field_size.clone())
+        self.register_buffer("channels", channels.clone())
+        self.register_buffer("directions", directions.clone())
+        self.register_buffer("coefficients", coefficients.clone())
+        self.n_directions = int(n_directions)
+        self.eps = float(eps)
+        self.register_parameter("weight", None if weight is None else torch.nn.Parameter(weight.detach().clone()))
+        self.register_parameter("bias", None if bias is None else torch.nn.Parameter(bias.detach().clone()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        centred, _, var = field_batch_statistics(x, self.field, self.field_size, self.channels, self.directions,
+                                                 self.coefficients, self.n_directions)
+        return normalize(centred, var, self.field, self.eps, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"{self.field.numel()}, fields={self.field_size.numel()}, eps={self.eps}"
+
+
+# ---- InnerBatchNorm ---------------------------------------------------------------------------------------
+_INNER_HINT = ("For other representations use GNormBatchNorm or IIDBatchNorm2d (any representation) or "
+               "NormBatchNorm (fields without a trivial irrep).")
+
+
+class InnerBatchNorm(FieldNormalization):
+    """Batch normalisation of permutation fields (e2cnn's): one mean and variance per field, pooled over the
+    batch, the positions and the field's channels (which the group permutes), as ``BatchNorm3d`` on a
+    ``(batch, fields, size, H, W)`` view.
+
+    Fields must support ``'pointwise'`` (trivial, regular and quotient representations of finite groups).
+    Fields of equal size share a ``torch.nn.BatchNorm3d`` named ``batch_norm_[{size}]``, as in e2cnn, so e2cnn
+    checkpoints load (their ``indices_{size}`` buffers are checked and dropped: ours are derived).
+
+    :meth:`export` gives a ``torch.nn.BatchNorm2d`` in eval mode (whatever the field order) with each field's
+    statistics and affine parameters repeated over its channels: identical in eval mode, meant for inference
+    (trained further, a ``BatchNorm2d`` would keep one statistic per channel, which is not equivariant).
+    With ``track_running_stats=False`` it exports to a plain :class:`FieldBatchNorm2d` that pools as here.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(8)
+    >>> t = nn.FieldType(r2, 2 * [r2.regular_repr] + [r2.trivial_repr])
+    >>> bn = nn.InnerBatchNorm(t)
+    >>> y = bn(nn.GeometricTensor(torch.randn(4, 17, 5, 5), t))
+    >>> round(y.tensor[:, :8].mean().item(), 6) == 0.0, getattr(bn, 'batch_norm_[8]').running_mean.shape
+    (True, torch.Size([2]))
+    >>> type(bn.export()).__name__, bn.export().training
+    ('BatchNorm2d', False)
+    """
+
+    def __init__(self, in_type: FieldType, eps: float = 1e-05, momentum: float = 0.1, affine: bool = True,
+                 track_running_stats: bool = True):
+        check_field_type(in_type)
+        check_supports(in_type, "pointwise", "InnerBatchNorm", "trivial, regular and quotient representations of "
+                       "finite groups, whose channels are permuted", _INNER_HINT)
+        super().__init__(in_type)
+        self.eps = check_eps(eps)
+        self.momentum = check_momentum(momentum)
+        self.affine = check_flag(affine, "affine")
+        self.track_running_stats = check_flag(track_running_stats, "track_running_stats")
+        self._init_groups([rep.size for rep in in_type.representations])
+        for s, fields in zip(self._keys, self._group_fields):
+            self.add_module(f"batch_norm_[{s}]", torch.nn.BatchNorm3d(len(fields), self.eps, self.momentum,
+                                                                       self.affine, self.track_running_stats))
+
+    def _norms(self) -> List[torch.nn.BatchNorm3d]:
+        return [self._modules[f"batch_norm_[{s}]"] for s in self._keys]
+
+    def reset_running_stats(self) -> None:
+        for bn in self._norms():
+            bn.reset_running_stats()
+
+    def reset_parameters(self) -> None:
+        for bn in self._norms():
+            bn.reset_parameters()
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        x = self._tensor(input)
+        b, _, h, w = x.shape
+        pieces = [bn(piece.reshape(b, -1, s, h, w)).reshape(b, -1, h, w)
+                  for s, bn, piece in zip(self._keys, self._norms(), self._split(x))]
+        return GeometricTensor(self._merge(pieces), self.out_type)
+
+    def _per_channel(self, name: str) -> Optional[torch.Tensor]:
+        """The fields' ``name`` (weight, running_mean, ...) repeated over their channels, in channel order."""
+        parts = [getattr(bn, name) for bn in self._norms()]
+        if parts[0] is None:
+            return None
+        values = torch.cat([p.detach().repeat_interleave(s) for s, p in zip(self._keys, parts)])
+        return values.index_select(0, self._inv_perm) if self._permuted else values
+
+    def export(self) -> torch.nn.Module:
+        """A ``torch.nn.BatchNorm2d`` in eval mode (a :class:`FieldBatchNorm2d` without running statistics)."""
+        if not self.track_running_stats:
+            sizes = [rep.size for rep in self.in_type.representations]
+            # the mean of a permutation field is the mean of its channels: the direction (1, ..., 1) / sqrt(s)
+            channels, directions, coefficients, n = invariant_subspace(
+                self.in_type, [np.full((s, 1), s ** -0.5) for s in sizes])
+            dtype = next((t.dtype for t in self.state_dict().values() if t.is_floating_point()),
+                         torch.get_default_dtype())
+            plain = FieldBatchNorm2d(field_of_channel(self.in_type), torch.tensor(sizes, dtype=dtype), channels,
+                                     directions, torch.tensor(coefficients, dtype=dtype), n, self.eps,
+                                     self._per_channel("weight"), self._per_channel("bias"))
+            return plain.to(device=self._perm.device).eval()
+        return plain_batch_norm(self, self._per_channel("running_mean"), self._per_channel("running_var"),
+                                self._per_channel("weight"), self._per_channel("bias"),
+                                self._norms()[0].num_batches_tracked)
+
+    def _e2cnn_derived(self) -> Dict[str, torch.Tensor]:
+        return {f"indices_{s}": e2cnn_indices(c) for s, c in zip(self._keys, self._group_channels)}
+
+
+# ---- IIDBatchNorm2d ---------------------------------------------------------------------------------------
+class IIDBatchNorm2d(FieldNormalization):
+    """Batch normalisation for any representation, assuming a field's channels i.i.d. (escnn's idea): per
+    field, the mean is the projection of the channel means on the field's invariant subspace (the span of its
+    trivial irreps; zero for fields without one) and one variance is pooled over the batch, the positions and
+    the field's channels.
+
+    Conventions are ``torch.nn.BatchNorm2d``'s: training normalises by the biased batch variance, the running
+    variance averages the unbiased one (``n s / (n s - t)`` for ``n`` samples of a field of size ``s`` with
+    ``t`` trivial irreps), and gradients flow through the statistics.  So on trivial fields this is
+    ``BatchNorm2d``, on regular fields ``InnerBatchNorm`` (up to the basis of ``bias``).  Parameters:
+    ``weight`` (one scale per field), ``bias`` (one per invariant direction, along an orthonormal basis of
+    each field's invariant subspace), ``running_mean`` (in that basis), ``running_var`` (per field),
+    ``num_batches_tracked``.
+
+    :meth:`export` gives a ``torch.nn.BatchNorm2d`` in eval mode (identical in eval mode; meant for
+    inference) or, with ``track_running_stats=False``, a plain :class:`FieldBatchNorm2d`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> so2 = gspaces.Rot2dOnR2(-1, maximum_frequency=2)
+    >>> t = nn.FieldType(so2, [so2.trivial_repr, so2.irrep(1), so2.irrep(2)])
+    >>> bn = nn.IIDBatchNorm2d(t)
+    >>> y = bn(nn.GeometricTensor(3 * torch.randn(8, 5, 6, 6) + 1, t)).tensor
+    >>> round(y[:, 0].square().mean().item(), 3)
+    1.0
+    >>> bn.running_var.shape, bn.running_mean.shape, bn.bias.shape
+    (torch.Size([3]), torch.Size([1]), torch.Size([1]))
+    """
+
+    def __init__(self, in_type: FieldType, eps: float = 1e-05, momentum: float = 0.1, affine: bool = True,
+                 track_running_stats: bool = True):
+        super().__init__(check_field_type(in_type))
+        self.eps = check_eps(eps)
+        self.momentum = check_momentum(momentum)
+        self.affine = check_flag(affine, "affine")
+        self.track_running_stats = check_flag(track_running_stats, "track_running_stats")
+        channels, directions, coefficients, self._n_directions = invariant_subspace(in_type)
+        n = len(in_type)
+        dtype = torch.get_default_dtype()
+        self.register_buffer("_field", field_of_channel(in_type), persistent=False)
+        self.register_buffer("_field_size", torch.tensor([r.size for r in in_type.representations], dtype=dtype),
+                             persistent=False)
+        self.register_buffer("_field_trivials", torch.tensor(
+            [len(trivial_positions(r)) for r in in_type.representations], dtype=dtype), persistent=False)
+        self.register_buffer("_channels", channels, persistent=False)
+        self.register_buffer("_directions", directions, persistent=False)
+        self.register_exact_buffer("_coefficients", coefficients)
+        if self.affine:
+            self.weight = torch.nn.Parameter(torch.ones(n))
+            self.bias = torch.nn.Parameter(torch.zeros(self._n_directions)) if self._n_directions else None
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", torch.zeros(self._n_directions))
+            self.register_buffer("running_var", torch.ones(n))
+            self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            torch.nn.init.ones_(self.weight)
+            if self.bias is not None:
+                torch.nn.init.zeros_(self.bias)
+
+    def _embed(self, coordinates: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        if coordinates is None:
+            return None
+        return from_coordinates(coordinates, self._channels, self._directions, self._coefficients, self.in_type.size)
+
+    def _channel_weight(self) -> Optional[torch.Tensor]:
+        return None if self.weight is None else self.weight.index_select(0, self._field)
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        x = self._tensor(input)
+        if self.training or not self.track_running_stats:
+            centred, mean, var = field_batch_statistics(x, self._field, self._field_size, self._channels,
+                                                        self._directions, self._coefficients, self._n_directions)
+            if self.training and self.track_running_stats:
+                factor = self._average_factor()
+                with torch.no_grad():
+                    n = self._field_size * (x.shape[0] * x.shape[2] * x.shape[3])
+                    dof = n - self._field_trivials
+                    unbiased = torch.where(dof > 0, var * n / dof.clamp(min=1), var)
+                    self.running_mean.mul_(1 - factor).add_(mean.detach(), alpha=factor)
+                    self.running_var.mul_(1 - factor).add_(unbiased.detach(), alpha=factor)
+            y = normalize(centred, var, self._field, self.eps, self._channel_weight(), self._embed(self.bias))
+        else:
+            y = F.batch_norm(x, self._embed(self.running_mean), self.running_var.index_select(0, self._field),
+                             self._channel_weight(), self._embed(self.bias), False, 0.0, self.eps)
+        return GeometricTensor(y, self.out_type)
+
+    def export(self) -> torch.nn.Module:
+        """A ``torch.nn.BatchNorm2d`` in eval mode (a :class:`FieldBatchNorm2d` without running statistics)."""
+        weight = self._channel_weight()
+        bias = self._embed(self.bias)
+        if weight is not None and bias is None:
+            bias = torch.zeros_like(weight)
+        if not self.track_running_stats:
+            return FieldBatchNorm2d(self._field, self._field_size, self._channels, self._directions,
+                                    self._coefficients, self._n_directions, self.eps, weight, bias).eval()
+        return plain_batch_norm(self, self._embed(self.running_mean).detach(),
+                                self.running_var.index_select(0, self._field), weight, bias,
+                                self.num_batches_tracked)

@@ -1,4 +1,229 @@
-"""ReshuffleModule, RestrictionModule and DisentangleModule."""
+"""Modules that only re-label or re-order channels: ``ReshuffleModule``, ``RestrictionModule`` and
+``DisentangleModule``.
+
+None of them computes anything: a reshuffle or a disentanglement is a fixed permutation of the
+channels (``index_select`` on dimension 1, exact in any dtype), a restriction only changes the type.
+"""
 from __future__ import annotations
 
-__all__: list = []
+from typing import Any, List, Tuple
+
+import numpy as np
+import torch
+
+from ..group import disentangle
+from ._checks import check_field_type, check_shape
+from .equivariant_module import EquivariantModule, _random_input
+from .field_type import FieldType
+from .geometric_tensor import GeometricTensor
+
+__all__ = ["ReshuffleModule", "RestrictionModule", "DisentangleModule"]
+
+
+class ChannelPermutation(torch.nn.Module):
+    """Plain-PyTorch ``x.index_select(1, indices)``: what Reshuffle and Disentangle modules export to.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ChannelPermutation([2, 0, 1])(torch.tensor([[10., 11., 12.]]))
+    tensor([[12., 10., 11.]])
+    """
+
+    def __init__(self, indices: Any):
+        super().__init__()
+        self.register_buffer("indices", torch.as_tensor(indices, dtype=torch.long).clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.index_select(1, self.indices)
+
+    def extra_repr(self) -> str:
+        return f"channels={len(self.indices)}"
+
+
+def _field_channels(in_type: FieldType) -> List[np.ndarray]:
+    """The channel indices of each field of ``in_type``."""
+    starts = [int(s) for s in in_type.fields_start]
+    return [np.arange(s, s + rho.size) for s, rho in zip(starts, in_type.representations)]
+
+
+class ReshuffleModule(EquivariantModule):
+    """Permutes the *fields* of the input: output field ``i`` is input field ``permutation[i]``.
+
+    Parameters
+    ----------
+    in_type:
+        The input field type (any representations).
+    permutation:
+        A permutation of ``0, ..., len(in_type) - 1``.
+
+    Export: :class:`ChannelPermutation` (``index_select`` on the channels).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.Rot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [r2.trivial_repr, r2.irrep(1)])
+    >>> shuffle = nn.ReshuffleModule(t, [1, 0])
+    >>> shuffle.out_type
+    [4-Rotations: {irrep_1, irrep_0}]
+    >>> shuffle(nn.GeometricTensor(torch.tensor([[0., 1., 2.]]), t)).tensor
+    tensor([[1., 2., 0.]])
+    """
+
+    def __init__(self, in_type: FieldType, permutation: List[int]):
+        super().__init__()
+        check_field_type(in_type)
+        permutation = list(permutation) if not isinstance(permutation, (str, bytes)) and \
+            hasattr(permutation, "__iter__") else permutation
+        n = len(in_type)
+        if not isinstance(permutation, list) or any(isinstance(i, bool) or not isinstance(i, (int, np.integer))
+                                                    for i in permutation) \
+                or sorted(int(i) for i in permutation) != list(range(n)):
+            raise ValueError(f"permutation must be a permutation of the {n} field indices 0..{n - 1} of in_type, "
+                             f"got {permutation!r}")
+        self.space = in_type.gspace
+        self.in_type = in_type
+        self.permutation = [int(i) for i in permutation]
+        self.out_type = in_type.index_select(self.permutation)
+        channels = _field_channels(in_type)
+        indices = np.concatenate([channels[i] for i in self.permutation])
+        # e2cnn's persistent ``indices`` buffer is derived data: not in the state_dict here
+        self.register_buffer("indices", torch.as_tensor(indices, dtype=torch.long), persistent=False)
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        self._check_input(input)
+        return GeometricTensor(input.tensor.index_select(1, self.indices), self.out_type)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        shape = check_shape(self, input_shape, False)
+        return (shape[0], self.out_type.size) + shape[2:]
+
+    def check_equivariance(self, atol: float = 1e-7, rtol: float = 1e-5):
+        return super().check_equivariance(atol=atol, rtol=rtol)
+
+    def export(self) -> ChannelPermutation:
+        """A :class:`ChannelPermutation` with the same channel order."""
+        return ChannelPermutation(self.indices)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, permutation={self.permutation}"
+
+
+class RestrictionModule(EquivariantModule):
+    """Restricts the input type to the subgroup ``id`` (``in_type.restrict(id)``); the tensor is unchanged.
+
+    ``id`` is a subgroup id of the input's gspace (see ``gspace.restrict``): for ``Rot2dOnR2(N)`` a
+    divisor ``M`` of ``N`` (C_M), for ``FlipRot2dOnR2(N)`` a pair ``(axis, M)`` (``(None, M)`` for the
+    rotations C_M only), for SO(2)/O(2) the same with ``M = -1`` for the continuous subgroups.
+    Export: ``torch.nn.Identity``.
+
+    Examples
+    --------
+    >>> from e2layers import gspaces, nn
+    >>> r2 = gspaces.FlipRot2dOnR2(4)
+    >>> restrict = nn.RestrictionModule(nn.FieldType(r2, [r2.regular_repr]), (None, 4))
+    >>> restrict.out_type.gspace.name, restrict.out_type.size
+    ('4-Rotations', 8)
+    >>> restrict.export()
+    Identity()
+    """
+
+    def __init__(self, in_type: FieldType, id: Any):
+        super().__init__()
+        check_field_type(in_type)
+        self.space = in_type.gspace
+        self._id = id
+        self.in_type = in_type
+        try:
+            self.out_type = in_type.restrict(id)
+        except (ValueError, TypeError, KeyError, NotImplementedError) as err:
+            raise ValueError(f"RestrictionModule: id={id!r} is not a subgroup id of {in_type.gspace.name} "
+                             f"({err})") from err
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        self._check_input(input)
+        return GeometricTensor(input.tensor, self.out_type)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        return check_shape(self, input_shape, False)
+
+    def check_equivariance(self, atol: float = 1e-7, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
+        """For each grid-exact element ``h`` of the subgroup: ``f(parent(h) . x)`` against ``h . f(x)``."""
+        _, parent, _ = self.in_type.gspace.restrict(self._id)
+        subspace = self.out_type.gspace
+        x = _random_input(self)
+        result = []
+        with torch.no_grad():
+            y = self(x)
+            for h in [h for h in subspace.testing_elements if subspace.is_grid_element(h)]:
+                out1 = self(x.transform(parent(h))).tensor
+                out2 = y.transform(h).tensor
+                if not torch.allclose(out1, out2, atol=atol, rtol=rtol):
+                    raise AssertionError(f"RestrictionModule is not equivariant under {h!r}: max error "
+                                         f"{(out1 - out2).abs().max().item():.3g}")
+                result.append((h, (out1 - out2).abs().mean().item()))
+        return result
+
+    def export(self) -> torch.nn.Identity:
+        """A ``torch.nn.Identity``."""
+        return torch.nn.Identity()
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, id={self._id!r}"
+
+
+class DisentangleModule(EquivariantModule):
+    """Splits every field into the independent blocks found by ``group.disentangle`` (a permutation of
+    its channels), e.g. a direct sum into its summands.
+
+    Each input field is replaced, at the same channels, by its disentangled fields; the channels
+    inside the field are permuted accordingly.  Export: :class:`ChannelPermutation`.
+
+    Examples
+    --------
+    >>> from e2layers import group, gspaces, nn
+    >>> r2 = gspaces.FlipRot2dOnR2(4)
+    >>> t = nn.FieldType(r2, [group.directsum([r2.regular_repr, r2.irrep(1, 1)])])
+    >>> nn.DisentangleModule(t).out_type.fields_names()
+    ['[regular]_[irrep_1,1]_0', '[regular]_[irrep_1,1]_1']
+    """
+
+    def __init__(self, in_type: FieldType):
+        super().__init__()
+        check_field_type(in_type)
+        self.space = in_type.gspace
+        self.in_type = in_type
+        parts, orders = {}, {}
+        for rho in in_type.representations:
+            if rho.name in parts:
+                continue
+            cob, reprs = disentangle(rho)
+            cob = np.asarray(cob)
+            order = cob.argmax(axis=1)
+            if not np.array_equal(cob, np.eye(rho.size)[order]):
+                raise ValueError(f"DisentangleModule: group.disentangle returned a change of basis for {rho.name!r} "
+                                 f"that is not a permutation")
+            parts[rho.name], orders[rho.name] = reprs, order
+        self.out_type = FieldType(in_type.gspace, [p for rho in in_type.representations for p in parts[rho.name]])
+        indices = np.concatenate([channels[orders[rho.name]] for rho, channels in
+                                  zip(in_type.representations, _field_channels(in_type))])
+        self.register_buffer("indices", torch.as_tensor(indices, dtype=torch.long), persistent=False)
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        self._check_input(input)
+        return GeometricTensor(input.tensor.index_select(1, self.indices), self.out_type)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        return check_shape(self, input_shape, False)
+
+    def check_equivariance(self, atol: float = 1e-7, rtol: float = 1e-5):
+        return super().check_equivariance(atol=atol, rtol=rtol)
+
+    def export(self) -> ChannelPermutation:
+        """A :class:`ChannelPermutation` with the same channel order."""
+        return ChannelPermutation(self.indices)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}"
