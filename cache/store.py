@@ -122,12 +122,8 @@ class BasisCache:
         if basis_filter is not None:
             log.info("basis_filter is an arbitrary callable: the basis is computed in memory, not cached")
             return sample_basis(in_repr, out_repr, kernel_size, basis_filter=basis_filter, **kwargs)
-        if in_repr.group != out_repr.group:
-            raise ValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
-                             f"{out_repr.group.name}")
-        params = basis_params(kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset)
-        dtype = np.dtype(dtype)
-        key = basis_key(in_repr, out_repr, params, resolve_axis(in_repr.group, axis), dtype)
+        key = self.key(in_repr, out_repr, kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset,
+                       axis, dtype)
         with self._lock:
             hit = self._memo.get(key.digest)
         if hit is not None:
@@ -139,6 +135,39 @@ class BasisCache:
         with self._lock:
             self._memo[key.digest] = basis
         return basis
+
+    def key(self, in_repr: Representation, out_repr: Representation, kernel_size: int, dilation: int = 1,
+            rings=None, sigma=None, frequencies_cutoff=None, maximum_offset: Optional[int] = None,
+            axis: Optional[float] = None, dtype: Any = np.float32) -> BasisKey:
+        """The key under which :meth:`get` stores the basis for these arguments (nothing is computed)."""
+        if in_repr.group != out_repr.group:
+            raise ValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
+                             f"{out_repr.group.name}")
+        params = basis_params(kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset)
+        return basis_key(in_repr, out_repr, params, resolve_axis(in_repr.group, axis), np.dtype(dtype))
+
+    def locate(self, key) -> Optional[Path]:
+        """The file of the entry ``key`` (a :class:`BasisKey` or its digest) in the first root holding it.
+
+        ``None`` when no root has it.  The file is not read: :meth:`get` and :meth:`verify` check it.
+
+        Examples
+        --------
+        >>> import tempfile, basisgen
+        >>> cache = BasisCache([tempfile.mkdtemp()])
+        >>> rho = basisgen.cyclic_group(4).regular_representation
+        >>> key = cache.key(rho, rho, 3)
+        >>> cache.locate(key) is None
+        True
+        >>> _ = cache.get(rho, rho, 3); cache.locate(key).name == key.digest + ".h5"
+        True
+        """
+        digest = key.digest if isinstance(key, BasisKey) else str(key)
+        for root in self.roots:
+            path = self._path(root, digest)
+            if path.is_file():
+                return path
+        return None
 
     def _read_any(self, key: BasisKey) -> Optional[SampledBasis]:
         for root in self.roots:

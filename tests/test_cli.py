@@ -1,0 +1,430 @@
+"""The ``basisgen`` command line (cli.py and its cli_* helpers), through click's CliRunner and through the
+installed console script.
+
+Every test works on its own empty cache directory.  Expected values come from the library called
+directly (``sample_basis``, ``pair_latex``, ``BasisCache``), not from the command's own code paths.
+"""
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import basisgen as bg
+import cache
+import cli
+from cli_tasks import parse_groups, parse_representations
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """An empty cache directory named by BASISGEN_CACHE, and no process-wide cache object left over."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("BASISGEN_CACHE", str(directory))
+    cache.set_default_cache(None)
+    yield directory
+    cache.set_default_cache(None)
+
+
+def run(*args, code=0, input=None):
+    result = CliRunner().invoke(cli.main, [str(a) for a in args], input=input)
+    assert result.exit_code == code, (args, result.output, result.exception)
+    return result
+
+
+def assert_one_line_error(result, *fragments):
+    err = result.stderr.strip()
+    assert "Traceback" not in result.output and len(err.splitlines()) == 1, result.output
+    assert "error" in err and all(f in err for f in fragments), err
+
+
+def entry_files(directory: Path):
+    return sorted(p for p in (directory / "v1").rglob("*.h5") if not p.name.startswith(".tmp-"))
+
+
+# ---- help ----------------------------------------------------------------------------------------------
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,)
+        if hasattr(command, "commands"):
+            yield from _commands(command, prefix + (name,))
+
+
+def test_every_command_has_help_with_an_example():
+    commands = list(_commands(cli.main))
+    assert {c[0] for c in commands} == {"precompute", "inspect", "latex", "plot", "cache", "demo", "derive"}
+    assert {c[1] for c in commands if len(c) == 2} == {"path", "ls", "info", "verify", "clear", "export", "import"}
+    for command in [()] + commands:
+        out = run(*command, "--help").output
+        assert re.search(r"Examples?:|Start here:", out), (command, out)
+        assert "basisgen " in out.split("Example")[-1], command
+
+
+# ---- demo ----------------------------------------------------------------------------------------------
+def _errors(output):
+    return {name: float(v) for name, v in re.findall(r"(equivariant|plain) CNN:\s+(\S+)", output)}
+
+
+def test_demo_runs_and_the_second_run_reads_the_cache(cache_dir):
+    first = run("demo", "--size", 21).stdout
+    assert f"cache: {cache_dir}" in first
+    assert "1. bases: 2 derived and cached" in first and "2 written" in first
+    errors = _errors(first)
+    assert errors["equivariant"] < 1e-4 and errors["plain"] > 1e-2, errors
+    formula = first.split("4. a kernel formula")[1].splitlines()[1].strip()
+    G = bg.cyclic_group(8)
+    assert formula in bg.pair_latex(G, 1, 1) and "$" not in formula
+    assert re.search(r"total \d+\.\d+ s", first)
+    assert len(entry_files(cache_dir)) == 2
+    cache.set_default_cache(None)
+    second = run("demo", "--size", 21).stdout
+    assert "1. bases: 2 read from the cache" in second
+    assert "cache: 0 bases computed, 0 written, 2 read from disk" in second
+    assert _errors(second) == errors     # seeded: the same networks and image
+
+
+# ---- precompute ----------------------------------------------------------------------------------------
+def test_group_and_representation_specs():
+    assert [G.name for G in parse_groups("C4,C8,D4-D6")] == ["C4", "C8", "D4", "D5", "D6"]
+    assert [G.name for G in parse_groups("c2-4,SO2,o2,flip,trivial,C4")] == ["C2", "C3", "C4", "SO(2)", "O(2)",
+                                                                             "Flip", "C1"]
+    for bad in ("C4-D8", "C8-C4", "X9", "C4,,C8"):
+        with pytest.raises(ValueError):
+            parse_groups(bad)
+    D4 = bg.dihedral_group(4)
+    assert [s for s, _ in parse_representations("irreps", D4)] == [f"irrep:{i},{j}" for i, j in
+                                                                   (p.id for p in D4.irreps)]
+    assert parse_representations("1,1", D4)[0][1] == D4.irrep_representation(1, 1)
+    assert parse_representations("quotient:none,2", D4)[0][1].size == 4
+    assert parse_representations("quotient:0,2", D4)[0][1].size == 2
+    for bad in ("irrep:1", "quotient:x", "regularish"):
+        with pytest.raises(ValueError):
+            parse_representations(bad, D4)
+    with pytest.raises(ValueError, match="no regular"):
+        parse_representations("regular", bg.so2_group(3))
+
+
+def test_precompute_with_two_workers_then_verify(cache_dir):
+    result = run("precompute", "C4,D2", "-r", "regular", "-r", "trivial", "-k", "3,5", "--jobs", 2, "--json")
+    report = json.loads(result.stdout)
+    entries = report["entries"]
+    assert len(entries) == 2 * 4 * 2 and {e["status"] for e in entries} == {"created"}
+    assert report["summary"]["total"]["created"] == 16 and report["jobs"] == 2
+    assert report["summary"]["total"]["bytes"] == sum(p.stat().st_size for p in entry_files(cache_dir))
+    for e in entries:
+        assert Path(e["path"]).is_file() and e["elements"] > 0 and e["bytes"] > 0
+    assert run("cache", "verify").stdout.strip().endswith("16 entries verified; all clean")
+    # the entries are the ones layers ask for: a new cache object on the directory computes nothing
+    fresh = cache.BasisCache([cache_dir])
+    rho = bg.dihedral_group(2).regular_representation
+    basis = fresh.get(rho, rho, 5)
+    assert fresh.stats["computed"] == 0 and fresh.stats["disk_hits"] == 1
+    assert len(basis) == len(bg.sample_basis(rho, rho, 5, dtype=np.float32))
+    # again, in this process: everything reused, summary table on stdout
+    table = run("precompute", "C4,D2", "-r", "regular", "-r", "trivial", "-k", "3,5").stdout.splitlines()
+    assert table[0].split() == ["group", "entries", "created", "reused", "empty", "time", "(s)", "size"]
+    assert table[-2].split()[:5] == ["total", "16", "0", "16", "0"]
+
+
+def test_precompute_irreps_and_empty_pairs(cache_dir):
+    report = json.loads(run("precompute", "O2", "-r", "irreps", "--irreps-up-to", 1, "-k", 3, "--json").stdout)
+    irreps = bg.o2_group(1).irreps
+    assert len(report["entries"]) == len(irreps) ** 2
+    for e in report["entries"]:
+        psi_in, psi_out = (bg.o2_group(1).irrep(*map(int, e[k].split("_")[1].split(","))) for k in ("in", "out"))
+        try:
+            expected = len(bg.sample_irreps_basis(bg.o2_group(1), psi_in, psi_out, 3))
+        except bg.EmptyBasisError:
+            expected = 0
+        assert e["elements"] == expected and (e["status"] == "empty") == (expected == 0)
+    assert report["summary"]["O(2)"]["empty"] > 0
+
+
+def test_precompute_model(cache_dir):
+    report = json.loads(run("precompute", "--model", "cli_demo:demo_network", "--json").stdout)
+    assert sorted((e["in"], e["out"], e["kernel_size"]) for e in report["entries"]) == [
+        ("irrep_0", "regular", 5), ("regular", "regular", 5)]
+    assert {e["status"] for e in report["entries"]} == {"created"}
+    # building the model again computes nothing
+    import cli_demo
+    cache.set_default_cache(cache.BasisCache([cache_dir]))
+    cli_demo.demo_network()
+    assert cache.default_cache().stats["computed"] == 0
+    # the same through the factory of a module in the current directory
+    assert_one_line_error(run("precompute", "--model", "cli_demo:nosuch", code=2), "nosuch")
+    assert_one_line_error(run("precompute", "--model", "nosuch_module_xyz:f", code=2), "nosuch_module_xyz")
+    assert_one_line_error(run("precompute", "C4", "--model", "cli_demo:demo_network", code=2), "not both")
+
+
+# ---- inspect -------------------------------------------------------------------------------------------
+def test_inspect_json_against_the_library(cache_dir):
+    G = bg.cyclic_group(8)
+    first = json.loads(run("inspect", "C8", "--in", "1", "--out", "regular", "-k", 5, "--json").stdout)
+    expected = bg.sample_basis(G.irrep_representation(1), G.regular_representation, 5, dtype=np.float32)
+    assert len(first["elements"]) == len(expected) and first["shape"] == list(expected.array.shape)
+    norms = np.sqrt((expected.array.astype(np.float64) ** 2).sum(axis=(1, 2, 3, 4)))
+    np.testing.assert_allclose([e["norm"] for e in first["elements"]], norms, rtol=1e-5)
+    for e, a in zip(first["elements"], expected.attributes):
+        assert (e["ring"], e["mu"], e["s"], e["t"]) == (a["ring"], a["mu"], a["s"], a["t"])
+        assert e["gamma"] == pytest.approx(a["gamma"]) and e["radius"] == pytest.approx(a["radius"])
+    assert sum(first["per_ring"].values()) == sum(first["per_harmonic"].values()) == len(expected)
+    assert first["per_harmonic"] == {str(k): v for k, v in sorted(
+        {mu: [a["mu"] for a in expected.attributes].count(mu) for mu in {a["mu"] for a in expected.attributes}}.items())}
+    assert first["cache"]["status"] == "created" and Path(first["cache"]["path"]).is_file()
+    assert first["cache"]["path"] == str(entry_files(cache_dir)[0])
+    again = json.loads(run("inspect", "C8", "--in", "irrep:1", "--out", "regular", "--json").stdout)
+    assert again["cache"]["status"] == "reused" and again["cache"]["key"] == first["cache"]["key"]
+
+
+def test_inspect_table():
+    out = run("inspect", "D4", "--in", "1,1", "--out", "0,0", "-k", 3).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("D4: irrep_1,1 -> irrep_0,0, kernel size 3")
+    assert lines[1].split() == ["#", "in", "out", "ring", "radius", "mu", "s", "gamma", "t", "norm"]
+    assert any(line.startswith("per ring:") for line in lines) and any(line.startswith("per harmonic:") for line in lines)
+    assert lines[-1].startswith("cache entry: ")
+
+
+# ---- latex ---------------------------------------------------------------------------------------------
+def test_latex_pair_and_kernel():
+    out = run("latex", "D4", "--in", "1,1", "--out", "1,0", "-F", 5, "--concrete").stdout.splitlines()
+    assert out == bg.pair_latex(bg.dihedral_group(4), (1, 1), (1, 0), 5, symbolic=False)
+    assert all("$" not in line for line in out)
+    kernel = run("latex", "SO2", "--in", "1", "--out", "0", "--kernel").stdout
+    assert kernel.rstrip("\n") == bg.kernel_latex(bg.so2_group(3), 1, 0)
+    assert run("latex", "O2", "--in", "0,0", "--out", "1,0").stdout.strip() == r"\kappa(r, \phi) = 0"
+
+
+def test_latex_table_is_one_formula_per_line():
+    G = bg.cyclic_group(4)
+    lines = run("latex", "C4", "--table").stdout.splitlines()
+    expected = []
+    for psi_in in G.irreps:
+        for psi_out in G.irreps:
+            expected += [(psi_in.id[0], psi_out.id[0], f) for f in bg.pair_latex(G, psi_in, psi_out)]
+    assert len(lines) == len(expected)
+    for line, (i, o, formula) in zip(lines, expected):
+        assert line == rf"\psi_{{{i}}} \to \psi_{{{o}}}:\quad " + formula
+    array = run("latex", "C4", "--table", "--array").stdout
+    assert array.rstrip("\n") == bg.group_table_latex(G)
+
+
+def _assert_complete_document(text: str, tmp_path: Path):
+    assert text.startswith("\\documentclass") and text.rstrip().endswith("\\end{document}")
+    assert "\\usepackage{amsmath" in text and text.count("\\begin{document}") == 1
+    assert "$" not in text and text.count("{") == text.count("}") and text.count("\\[") == text.count("\\]")
+    stack = []
+    for kind, env in re.findall(r"\\(begin|end)\{(\w+\*?)\}", text):
+        if kind == "begin":
+            stack.append(env)
+        else:
+            assert stack.pop() == env
+    assert not stack
+    if shutil.which("pdflatex"):
+        (tmp_path / "doc.tex").write_text(text)
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_latex_standalone_documents(tmp_path):
+    run("latex", "D4", "--in", "1,1", "--out", "1,0", "--standalone", "-o", tmp_path / "pair.tex")
+    pair = (tmp_path / "pair.tex").read_text()
+    _assert_complete_document(pair, tmp_path)
+    for formula in bg.pair_latex(bg.dihedral_group(4), (1, 1), (1, 0)):
+        assert f"\\[\n{formula}\n\\]" in pair
+    assert r"Generated by \texttt{basisgen latex D4 --in 1,1 --out 1,0 --standalone}" in pair
+    table = run("latex", "SO2", "--table", "--standalone").stdout
+    _assert_complete_document(table, tmp_path)
+    assert table.rstrip("\n") == bg.group_table_latex(bg.so2_group(3), standalone=True).rstrip("\n")
+
+
+def test_the_tables_of_docs_math_md_are_what_the_tool_prints():
+    text = (ROOT / "docs" / "math.md").read_text()
+    blocks = re.findall(r"<!-- generated by: basisgen (.*?) -->\n```bash\n.*?\n```\n\n\$\$\n(.*?)\n\$\$", text, re.S)
+    assert [args.split()[1] for args, _ in blocks] == ["C4", "D4", "SO2", "O2"]
+    for args, table in blocks:
+        assert run(*args.split()).stdout.rstrip("\n") == table, f"docs/math.md is stale: rerun basisgen {args}"
+
+
+# ---- plot ----------------------------------------------------------------------------------------------
+def test_plot_writes_a_png(cache_dir, tmp_path):
+    image = pytest.importorskip("matplotlib.image")
+    target = tmp_path / "filters.png"
+    out = run("plot", "C8", "--in", "1", "--out", "1", "-k", 7, "-n", 4, "-o", target).stdout
+    assert out.startswith(f"wrote {target}: 4 of ") and target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 5_000 < target.stat().st_size < 500_000
+    pixels = image.imread(target)[..., :3]
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 4 * 4 * 50      # 4 elements of 2 x 2 entries in a row
+    assert pixels.std() > 0.05
+    red = (pixels[..., 0] > 0.6) & (pixels[..., 2] < 0.4)
+    blue = (pixels[..., 2] > 0.6) & (pixels[..., 0] < 0.4)
+    assert red.sum() > 50 and blue.sum() > 50          # a diverging map: both signs show
+
+
+def test_plot_without_matplotlib_says_how_to_install(monkeypatch, tmp_path):
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)      # import matplotlib now raises ImportError
+    result = run("plot", "C8", "-o", tmp_path / "x.png", code=1)
+    assert_one_line_error(result, "matplotlib", "pip install 'e2layers[plot]'")
+    assert not (tmp_path / "x.png").exists()
+
+
+# ---- cache ---------------------------------------------------------------------------------------------
+def test_cache_commands(cache_dir, tmp_path):
+    run("precompute", "C4,D2", "-k", 3)
+    assert run("cache", "path").stdout.strip() == str(cache_dir)
+    assert run("cache", "path", "--all").stdout.strip() == f"{cache_dir}  (writable, new entries go here)"
+    listed = json.loads(run("cache", "ls", "--json").stdout)
+    assert sorted(e["path"] for e in listed) == [str(p) for p in entry_files(cache_dir)]
+    assert {(e["group"], e["in"], e["out"], e["kernel_size"]) for e in listed} == {
+        ("C4", "regular", "regular", 3), ("D2", "regular", "regular", 3)}
+    assert len(json.loads(run("cache", "ls", "--group", "d2", "--json").stdout)) == 1
+    info = json.loads(run("cache", "info", "--json").stdout)
+    assert info["entries"] == 2 and info["per_group"] == {"C4": 1, "D2": 1} and info["write_root"] == str(cache_dir)
+    assert info["bytes"] == sum(p.stat().st_size for p in entry_files(cache_dir))
+    assert "entries: 2" in run("cache", "info").stdout
+    exported = tmp_path / "bases.h5"
+    assert run("cache", "export", exported, "--group", "C4").stdout.startswith(f"exported 1 entries to {exported}")
+    assert run("cache", "clear", "--yes").stdout.strip() == "removed 2 entries"
+    assert entry_files(cache_dir) == [] and json.loads(run("cache", "ls", "--json").stdout) == []
+    assert run("cache", "import", exported).stdout.strip() == f"imported 1 entries into {cache_dir}"
+    assert [e["group"] for e in json.loads(run("cache", "ls", "--json").stdout)] == ["C4"]
+    # clear asks first; "no" keeps everything
+    refused = run("cache", "clear", "--group", "C4", input="n\n", code=1)
+    assert refused.stderr.splitlines() == [f"delete 1 entries of C4 from {cache_dir}? [y/N]: n", "basisgen: aborted"]
+    assert len(entry_files(cache_dir)) == 1
+    assert_one_line_error(run("cache", "import", tmp_path / "missing.h5", code=2), "does not exist")
+    (tmp_path / "junk.h5").write_bytes(b"not hdf5")
+    assert_one_line_error(run("cache", "import", tmp_path / "junk.h5", code=1), "junk.h5")
+
+
+def test_cache_verify_removes_damage_and_exits_1(cache_dir):
+    run("precompute", "C4", "-r", "regular", "-r", "trivial", "-k", 3)
+    files = entry_files(cache_dir)
+    assert len(files) == 4
+    raw = bytearray(files[0].read_bytes())
+    raw[len(raw) // 2:len(raw) // 2 + 64] = bytes(64)        # damaged data
+    files[0].write_bytes(bytes(raw))
+    files[1].write_bytes(files[1].read_bytes()[:1000])         # truncated
+    partial = files[2].parent / f".tmp-{files[2].stem}-999999999-abcd.h5"   # a dead writer's temporary file
+    partial.write_bytes(b"partial")
+    result = run("cache", "verify", code=1)
+    removed = [line for line in result.stdout.splitlines() if line.startswith("removed ")]
+    assert sorted(line.split(":")[0][len("removed "):] for line in removed) == sorted(
+        str(p) for p in (files[0], files[1], partial))
+    assert result.stdout.strip().endswith("2 entries verified; 3 damaged or partial files removed")
+    assert entry_files(cache_dir) == files[2:] and not partial.exists()
+    report = json.loads(run("cache", "verify", "--json").stdout)
+    assert report == {"removed": [], "entries": 2, "clean": True}
+
+
+# ---- errors ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args, code, fragment", [
+    (["latex", "X9", "--table"], 2, "unknown group 'X9'"),
+    (["latex", "C4", "--in", "7", "--out", "1"], 2, "valid ids: 0, 1, 2"),
+    (["latex", "C4"], 2, "give --in and --out"),
+    (["inspect", "D4", "--in", "irrep:1"], 2, "D4 has no irrep"),
+    (["inspect", "C8", "-k", "0"], 2, "kernel-size"),
+    (["inspect", "O2", "--in", "0,0", "--out", "1,0"], 2, "empty at every frequency"),
+    (["precompute", "C4", "-k", "3,x"], 2, "--kernel-size"),
+    (["precompute", "C4", "-k", "3", "--rings", "0,5"], 2, "rings must lie within"),
+    (["precompute", "C8-D9"], 2, "one family"),
+    (["precompute", "SO2"], 2, "no regular representation"),
+    (["precompute"], 2, "at least one GROUP"),
+    (["demo", "--group", "C6"], 2, "divisible by 4"),
+    (["plot", "D8", "--in", "regular", "--out", "regular"], 2, "too many"),
+    (["nosuchcommand"], 2, "No such command"),
+])
+def test_errors_are_one_line(cache_dir, args, code, fragment):
+    result = run(*args, code=code)
+    assert_one_line_error(result, fragment)
+    assert result.stderr.startswith(f"basisgen {args[0]}: error:" if args[0] != "nosuchcommand" else "basisgen: error:")
+
+
+def test_unwritable_cache_is_a_runtime_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("BASISGEN_CACHE", str(blocker / "cache"))
+    assert_one_line_error(run("precompute", "C4", "-k", 3, code=1), "no writable cache directory", str(blocker))
+
+
+def test_debug_shows_the_exception(cache_dir):
+    result = CliRunner().invoke(cli.main, ["--debug", "inspect", "O2", "--in", "0,0", "--out", "1,0"])
+    assert result.exit_code == 1 and isinstance(result.exception, bg.EmptyBasisError)
+
+
+# ---- the installed console script ---------------------------------------------------------------------
+def test_console_script_is_declared_with_every_cli_module():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["scripts"] == {"basisgen": "cli:main"}
+    assert set(project["tool"]["setuptools"]["py-modules"]) == {p.stem for p in ROOT.glob("cli*.py")}
+
+
+def _console(args, env, cwd):
+    return subprocess.Popen([shutil.which("basisgen"), *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+
+
+def test_console_script_runs_every_command(tmp_path):
+    if shutil.which("basisgen") is None:
+        pytest.skip("the basisgen console script is not installed (pip install -e .)")
+    cache_root = tmp_path / "cache"
+    # PYTHONPATH: the checkout under test, even where the editable install was made from another copy
+    env = dict(os.environ, BASISGEN_CACHE=str(cache_root), PYTHONPATH=str(ROOT))
+    env.pop("BASISGEN_DEBUG", None)
+    blocked = dict(env, BASISGEN_CACHE=str(tmp_path / "a-file" / "cache"))
+    (tmp_path / "a-file").write_text("")
+    plot = ["plot", "C4", "--in", "1", "--out", "1", "-k", 5, "-n", 2, "-o", tmp_path / "f.png"]
+    waves = [   # (args, env, expected exit code); each wave runs in parallel, waves in order
+        [(["demo", "--size", 17], env, 0), (["precompute", "C4", "-k", 3, "--json"], env, 0),
+         (["latex", "C4", "--in", 1, "--out", 1], env, 0), (["derive", "C2", "-F", 2, "-k", 3], env, 0),
+         (plot, env, 0 if _has_matplotlib() else 1), (["latex", "X9", "--table"], env, 2),
+         (["precompute", "C4", "-k", 3], blocked, 1), (["--debug", "inspect", "O2", "--in", "0,0", "--out", "1,0"], env, 1)],
+        [(["inspect", "C4", "--in", "regular", "--out", "regular", "-k", 3, "--json"], env, 0),
+         (["cache", "ls", "--json"], env, 0), (["cache", "verify"], env, 0), (["cache", "export", tmp_path / "all.h5"], env, 0)],
+        [(["cache", "clear", "--yes"], env, 0)],
+        [(["cache", "import", tmp_path / "all.h5"], env, 0)],
+    ]
+    results = {}
+    for wave in waves:
+        procs = [(args, code, _console(args, e, tmp_path)) for args, e, code in wave]
+        for args, code, proc in procs:
+            out, err = proc.communicate(timeout=300)
+            assert proc.returncode == code, (args, out, err)
+            results[" ".join(map(str, args))] = (out, err)
+    assert "1. bases: 2 derived and cached" in results["demo --size 17"][0]
+    created = json.loads(results["precompute C4 -k 3 --json"][0])["entries"]
+    assert [e["status"] for e in created] == ["created"]
+    assert results["latex C4 --in 1 --out 1"][0].splitlines() == bg.pair_latex(bg.cyclic_group(4), 1, 1)
+    assert "0 failed" in results["derive C2 -F 2 -k 3"][0]
+    for args, message in (("latex X9 --table", "unknown group"), ("precompute C4 -k 3", "no writable cache directory")):
+        err = results[args][1]
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "Traceback" in results["--debug inspect O2 --in 0,0 --out 1,0"][1]
+    inspected = json.loads(results["inspect C4 --in regular --out regular -k 3 --json"][0])
+    assert inspected["cache"]["status"] == "reused" and inspected["cache"]["path"] == created[0]["path"]
+    entries = len(json.loads(results["cache ls --json"][0]))
+    assert entries == 3 + _has_matplotlib()          # demo's 2, precompute's 1 and plot's
+    assert "all clean" in results["cache verify"][0]
+    assert results["cache clear --yes"][0].strip() == f"removed {entries} entries"
+    assert results[f"cache import {tmp_path / 'all.h5'}"][0].startswith(f"imported {entries} entries")
+    if _has_matplotlib():
+        assert (tmp_path / "f.png").stat().st_size > 1000
+    else:
+        assert "pip install" in results[" ".join(map(str, plot))][1]
+
+
+def _has_matplotlib() -> bool:
+    return importlib.util.find_spec("matplotlib") is not None
