@@ -206,6 +206,27 @@ def test_not_equivariant_is_detected():
         Plain().check_equivariance()
 
 
+def test_assert_equivariant_takes_several_inputs_and_dict_outputs():
+    """Modules with a tuple of input types (GatedNonLinearity2) and dict outputs (BranchingModule); a module
+    that mixes its inputs' roles non-equivariantly is caught."""
+    gs = gspaces.FlipRot2dOnR2(4)
+    gates, gated = nn.FieldType(gs, 2 * [gs.trivial_repr]), nn.FieldType(gs, [gs.irrep(1, 1), gs.regular_repr])
+    gate = nn.GatedNonLinearity2((gates, gated)).double()
+    x = (nn.GeometricTensor(torch.randn(2, 2, 6, 6, dtype=torch.float64), gates),
+         nn.GeometricTensor(torch.randn(2, 10, 6, 6, dtype=torch.float64), gated))
+    assert len(nn.assert_equivariant(gate, x)) == 8
+    assert len(nn.assert_equivariant(gate)) == 8           # random inputs of both types
+    t = nn.FieldType(gs, [gs.regular_repr, gs.irrep(1, 1), gs.trivial_repr])
+    assert len(nn.assert_equivariant(nn.BranchingModule(t, ["a", "b", "a"]))) == 8
+
+    class Swapped(nn.GatedNonLinearity2):
+        def forward(self, gates, input):      # gates the fields with a spatially flipped gate: not equivariant
+            return super().forward(nn.GeometricTensor(gates.tensor.flip(-1), gates.type), input)
+
+    with pytest.raises(AssertionError, match="not equivariant"):
+        nn.assert_equivariant(Swapped((gates, gated)).double(), x)
+
+
 def test_check_equivariance_api():
     fin, fout = _types("D4")
     conv = nn.R2Conv(fin, fout, 5, padding=2, stride=2)

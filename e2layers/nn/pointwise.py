@@ -145,11 +145,12 @@ class LeakyReLU(_ChannelWise):
 
 
 _FUNCTIONS = {"p_relu": torch.relu, "p_elu": F.elu, "p_sigmoid": torch.sigmoid, "p_tanh": torch.tanh}
+_EXPORTS = {"p_relu": torch.nn.ReLU, "p_elu": torch.nn.ELU, "p_sigmoid": torch.nn.Sigmoid, "p_tanh": torch.nn.Tanh}
 
 
 class PointwiseNonLinearity(_ChannelWise):
     """A channel-wise non-linearity: ``function`` is one of ``'p_relu'``, ``'p_elu'``, ``'p_sigmoid'``,
-    ``'p_tanh'`` (e2cnn has no ``export`` for this module).
+    ``'p_tanh'``; exports to the matching ``torch.nn`` module (e2cnn has no ``export`` for it).
 
     Examples
     --------
@@ -170,6 +171,10 @@ class PointwiseNonLinearity(_ChannelWise):
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return self._function(x)
+
+    def export(self) -> torch.nn.Module:
+        """The equivalent ``torch.nn.ReLU``, ``ELU``, ``Sigmoid`` or ``Tanh`` (e2cnn has no export here)."""
+        return _EXPORTS[self._function_name]()
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, function={self._function_name}"
