@@ -281,13 +281,14 @@ def test_network_exports(networks, name):
     assert set(net.state_dict()) == set(copy.deepcopy(net).train().state_dict())
 
 
-def test_torch_compile_of_the_unexported_network(networks):
+def test_torch_compile_of_the_network_and_its_export(networks):
     net = _net(networks, "C8")
     x = torch.randn(2, 3, SIZE, SIZE, dtype=torch.float64)
     with torch.no_grad():
         expected = net(x)
-        compiled = torch.compile(net)
-        torch.testing.assert_close(compiled(x), expected, rtol=1e-9, atol=1e-9 * expected.abs().max().item())
+        for model in (net, nn.export(net)):
+            compiled = torch.compile(model)
+            torch.testing.assert_close(compiled(x), expected, rtol=1e-9, atol=1e-9 * expected.abs().max().item())
 
 
 def test_docs_list_every_module():
