@@ -45,8 +45,8 @@ from .reshuffle import *  # noqa: F401,F403
 from .vectorfield import *  # noqa: F401,F403
 
 _FAMILIES = (antialiased, branching, concatenated, containers, field_dropout, field_norm, fourier, gated,
-             gnorm_batchnorm, group_pooling, inner_batchnorm, linear, mask, network_export, norm_batchnorm, norm_nonlinearity,
-             norm_pool, pointwise, reshuffle, vectorfield)
+             gnorm_batchnorm, group_pooling, inner_batchnorm, linear, mask, network_export, norm_batchnorm,
+             norm_nonlinearity, norm_pool, pointwise, reshuffle, vectorfield)
 
 __all__ = (["FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "R2Conv", "R2ConvTransposed",
             "R2Upsampling", "init", "assert_equivariant", "equivariance_errors"]

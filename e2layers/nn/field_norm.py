@@ -27,8 +27,8 @@ from ._checks import check_field_type, check_shape
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
-from .inner_batchnorm import (ExactBuffers, check_eps, check_flag, field_of_channel, from_coordinates,
-                              invariant_basis, invariant_subspace)
+from ._normalization import (ExactBuffers, check_eps, check_flag, field_of_channel, from_coordinates,
+                             invariant_basis, invariant_subspace)
 
 __all__ = ["FieldNorm"]
 

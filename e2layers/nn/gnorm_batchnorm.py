@@ -17,8 +17,8 @@ import torch
 from ._checks import check_field_type
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
-from .inner_batchnorm import (FieldNormalization, check_eps, check_flag, check_momentum, e2cnn_indices, escape,
-                              plain_batch_norm, trivial_positions)
+from ._normalization import (FieldNormalization, check_eps, check_flag, check_momentum, e2cnn_indices, escape,
+                             plain_batch_norm, trivial_positions)
 
 __all__ = ["GNormBatchNorm"]
 

@@ -1,0 +1,268 @@
+"""What the normalisation modules share (private): argument checks, field grouping, invariant subspaces,
+e2cnn checkpoint keys, batch statistics pooled per field, and the base class ``FieldNormalization``.
+
+A batch normalisation is equivariant when its statistics are invariant: each field's statistics pool its
+channels (never one statistic per channel, which a rotation would shuffle), and a mean is only ever
+subtracted inside the field's invariant subspace (the span of its trivial irreps; the mean of anything
+else is zero by symmetry).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from ._checks import check_shape
+from .equivariant_module import EquivariantModule
+from .field_type import FieldType
+
+
+# ---- argument checks --------------------------------------------------------------------------------------
+def check_eps(eps: Any) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
+        raise ValueError(f"eps must be a positive float, got {eps!r}")
+    return float(eps)
+
+
+def check_momentum(momentum: Any) -> Optional[float]:
+    """A momentum in [0, 1], or ``None`` for the cumulative average (as ``torch.nn.BatchNorm2d``)."""
+    if momentum is None:
+        return None
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+        raise ValueError(f"momentum must be a float in [0, 1] or None, got {momentum!r}")
+    return float(momentum)
+
+
+def check_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, int, np.bool_)) or value not in (0, 1):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+# ---- structure of a field type ----------------------------------------------------------------------------
+def escape(name: str) -> str:
+    """A representation name usable in a parameter name (``.`` is reserved by torch; escnn's escape)."""
+    return str(name).replace(".", "^")
+
+
+def e2cnn_indices(channels: Sequence[int]) -> torch.Tensor:
+    """e2cnn's ``indices`` buffer of a group of channels: ``[first, last + 1]`` when contiguous, else all."""
+    if list(channels) == list(range(channels[0], channels[-1] + 1)):
+        return torch.tensor([channels[0], channels[-1] + 1])
+    return torch.tensor(list(channels))
+
+
+def trivial_positions(rep: Any) -> List[int]:
+    """The offsets of the trivial irreps of ``rep`` in its irrep basis."""
+    irreps = rep.group.irreps
+    positions, p = [], 0
+    for name in rep.irreps:
+        if irreps[name].is_trivial():
+            positions.append(p)
+        p += irreps[name].size
+    return positions
+
+
+def invariant_basis(rep: Any) -> np.ndarray:
+    """An orthonormal basis (columns) of the invariant subspace of ``rep``: the change of basis' columns of its
+    trivial irreps, orthonormalised symmetrically (unchanged when already orthonormal, as for e2cnn's)."""
+    q = np.asarray(rep.change_of_basis, dtype=float)[:, trivial_positions(rep)]
+    if q.shape[1] == 0:
+        return q
+    u, _, vt = np.linalg.svd(q, full_matrices=False)
+    return u @ vt
+
+
+def invariant_subspace(in_type: FieldType, bases: Optional[Sequence[np.ndarray]] = None):
+    """The invariant subspace of ``in_type`` in sparse form: ``(channels, directions, coefficients, T)`` with
+    basis vector ``d`` equal to the sum of ``coefficients[k] e_{channels[k]}`` over ``directions[k] == d``
+    (``coefficients`` in float64 numpy, for :meth:`ExactBuffers.register_exact_buffer`).
+
+    ``bases`` (one ``(size, t)`` matrix per field) defaults to :func:`invariant_basis`.
+    """
+    channels, directions, coefficients = [], [], []
+    start = dim = 0
+    for i, rep in enumerate(in_type.representations):
+        basis = invariant_basis(rep) if bases is None else bases[i]
+        rows, cols = np.nonzero(np.abs(basis) > 1e-12)
+        channels += (start + rows).tolist()
+        directions += (dim + cols).tolist()
+        coefficients += basis[rows, cols].tolist()
+        start += rep.size
+        dim += basis.shape[1]
+    return (torch.tensor(channels, dtype=torch.long), torch.tensor(directions, dtype=torch.long),
+            np.array(coefficients, dtype=float), dim)
+
+
+def to_coordinates(v: torch.Tensor, channels: torch.Tensor, directions: torch.Tensor, coefficients: torch.Tensor,
+                   n_directions: int) -> torch.Tensor:
+    """The coordinates (T,) of the projection of the channel vector ``v`` (C,) on the invariant subspace."""
+    out = torch.zeros(n_directions, dtype=v.dtype, device=v.device)
+    return out.index_add(0, directions, v.index_select(0, channels) * coefficients)
+
+
+def from_coordinates(c: torch.Tensor, channels: torch.Tensor, directions: torch.Tensor, coefficients: torch.Tensor,
+                     n_channels: int) -> torch.Tensor:
+    """The channel vector (C,) of the invariant vector with coordinates ``c`` (T,)."""
+    out = torch.zeros(n_channels, dtype=c.dtype, device=c.device)
+    return out.index_add(0, channels, c.index_select(0, directions) * coefficients)
+
+
+def field_of_channel(in_type: FieldType) -> torch.Tensor:
+    return torch.tensor([i for i, rep in enumerate(in_type.representations) for _ in range(rep.size)],
+                        dtype=torch.long)
+
+
+# ---- the base class ---------------------------------------------------------------------------------------
+class ExactBuffers(torch.nn.Module):
+    """Float buffers derived from float64 numbers (changes of basis, projections) that are re-derived at the
+    new precision on every ``.to()``/``.double()``: a float32 copy cast to float64 would keep float32's
+    rounding and break float64 equivariance at 1e-8."""
+
+    def register_exact_buffer(self, name: str, value: Any) -> None:
+        self.__dict__.setdefault("_exact", {})[name] = np.asarray(value, dtype=np.float64)
+        self.register_buffer(name, torch.tensor(value, dtype=torch.get_default_dtype()), persistent=False)
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        for name, value in self.__dict__.get("_exact", {}).items():
+            old = self._buffers[name]
+            self._buffers[name] = torch.tensor(value, dtype=old.dtype, device=old.device)
+        return self
+
+
+class FieldNormalization(ExactBuffers, EquivariantModule):
+    """What the normalisation modules share: 4-D input checks, fields grouped by a key (in order of first
+    appearance, as e2cnn), one gather/scatter for groups that are not contiguous, the running-average factor,
+    and loading e2cnn ``state_dict``\\ s (whose derived buffers are checked against ours, then dropped)."""
+
+    def __init__(self, in_type: FieldType):
+        super().__init__()
+        self.in_type = self.out_type = in_type
+        self.space = in_type.gspace
+
+    def _init_groups(self, keys: Sequence[Any]) -> None:
+        channels: Dict[Any, List[int]] = {}
+        fields: Dict[Any, List[int]] = {}
+        start = 0
+        for i, (key, rep) in enumerate(zip(keys, self.in_type.representations)):
+            channels.setdefault(key, []).extend(range(start, start + rep.size))
+            fields.setdefault(key, []).append(i)
+            start += rep.size
+        self._keys = list(channels)
+        self._group_channels = [channels[k] for k in self._keys]
+        self._group_fields = [fields[k] for k in self._keys]
+        order = [c for group in self._group_channels for c in group]
+        self._permuted = order != list(range(len(order)))
+        perm = torch.tensor(order, dtype=torch.long)
+        self.register_buffer("_perm", perm, persistent=False)
+        self.register_buffer("_inv_perm", torch.argsort(perm), persistent=False)
+
+    def _split(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The channels of each group (fields in order), as ``(batch, channels of the group, H, W)``."""
+        if self._permuted:
+            x = x.index_select(1, self._perm)
+        return torch.split(x, [len(c) for c in self._group_channels], dim=1)
+
+    def _merge(self, pieces: Sequence[torch.Tensor]) -> torch.Tensor:
+        y = torch.cat(list(pieces), dim=1) if len(pieces) > 1 else pieces[0]
+        return y.index_select(1, self._inv_perm) if self._permuted else y
+
+    def _tensor(self, input: Any) -> torch.Tensor:
+        self._check_input(input)
+        if input.tensor.ndim != 4:
+            raise ValueError(f"{type(self).__name__} expects a (batch, channels, H, W) tensor, got shape "
+                             f"{tuple(input.tensor.shape)}")
+        return input.tensor
+
+    def _average_factor(self) -> float:
+        """Count a training batch; the weight of its statistics in the running averages."""
+        self.num_batches_tracked += 1
+        if self.momentum is None:
+            return 1.0 / float(self.num_batches_tracked.item())
+        return self.momentum
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        return check_shape(self, input_shape, True)
+
+    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
+        """As :meth:`EquivariantModule.check_equivariance`; in train mode every call starts from the current
+        running statistics, which are restored afterwards (the check leaves the module as it was)."""
+        saved = [(b, b.detach().clone()) for b in self.buffers()]
+
+        def restore(*_):
+            with torch.no_grad():
+                for b, value in saved:
+                    b.copy_(value)
+
+        handle = self.register_forward_pre_hook(restore)
+        try:
+            return super().check_equivariance(atol=atol, rtol=rtol)
+        finally:
+            handle.remove()
+            restore()
+
+    def _e2cnn_derived(self) -> Dict[str, torch.Tensor]:
+        """e2cnn's derived buffers (keys without prefix) and the values our field type implies."""
+        return {}
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # e2cnn checkpoints also hold index, change-of-basis and aggregation buffers that we derive instead:
+        # they must agree with this module's field type, and are not loaded
+        for key, expected in self._e2cnn_derived().items():
+            value = state_dict.pop(prefix + key, None)
+            if value is None:
+                continue
+            if tuple(value.shape) != tuple(expected.shape) or not torch.allclose(
+                    value.detach().cpu().double(), expected.double(), atol=1e-5):
+                error_msgs.append(f"{prefix + key}: this e2cnn buffer does not match {type(self).__name__}"
+                                  f"({self.in_type!r}); the checkpoint was saved for another field type")
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def extra_repr(self) -> str:
+        extra = "".join(f", {k}={getattr(self, k)}" for k in ("eps", "momentum", "affine", "track_running_stats")
+                        if k in self.__dict__)
+        return f"{self.in_type}{extra}"
+
+
+def plain_batch_norm(module: torch.nn.Module, mean: torch.Tensor, var: torch.Tensor, weight: Optional[torch.Tensor],
+                     bias: Optional[torch.Tensor], num_batches_tracked: torch.Tensor) -> torch.nn.BatchNorm2d:
+    """A ``torch.nn.BatchNorm2d`` in eval mode with the given per-channel statistics and affine parameters."""
+    bn = torch.nn.BatchNorm2d(mean.numel(), module.eps, module.momentum, affine=weight is not None,
+                              device=mean.device, dtype=mean.dtype)
+    with torch.no_grad():
+        bn.running_mean.copy_(mean)
+        bn.running_var.copy_(var)
+        bn.num_batches_tracked.copy_(num_batches_tracked)
+        if weight is not None:
+            bn.weight.copy_(weight)
+            bn.bias.copy_(torch.zeros_like(weight) if bias is None else bias)
+    return bn.eval()
+
+
+# ---- batch statistics shared by the channels of a field ---------------------------------------------------
+def field_batch_statistics(x: torch.Tensor, field: torch.Tensor, field_size: torch.Tensor, channels: torch.Tensor,
+                           directions: torch.Tensor, coefficients: torch.Tensor,
+                           n_directions: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(x - mean, mean coordinates (T,), biased variance per field)``: the mean is the projection of the
+    channel means on the given directions, the variance the mean square of a field's centred channels."""
+    mean = to_coordinates(x.mean(dim=(0, 2, 3)), channels, directions, coefficients, n_directions)
+    centred = x - from_coordinates(mean, channels, directions, coefficients, x.shape[1]).view(1, -1, 1, 1)
+    square = (centred * centred).mean(dim=(0, 2, 3))
+    var = torch.zeros(field_size.shape[0], dtype=x.dtype, device=x.device).index_add(0, field, square) / field_size
+    return centred, mean, var
+
+
+def normalize(centred: torch.Tensor, var: torch.Tensor, field: torch.Tensor, eps: float,
+              weight: Optional[torch.Tensor], bias: Optional[torch.Tensor]) -> torch.Tensor:
+    """``centred / sqrt(var + eps) * weight + bias`` with ``var`` per field, ``weight``/``bias`` per channel."""
+    scale = torch.rsqrt(var + eps).index_select(0, field)
+    if weight is not None:
+        scale = scale * weight
+    y = centred * scale.view(1, -1, 1, 1)
+    if bias is not None:
+        y = y + bias.view(1, -1, 1, 1)
+    return y
