@@ -7,8 +7,12 @@ Each figure is the time to construct the layers (imports excluded) in a new Pyth
 * ``e2cnn``: e2cnn 0.2.3 building the same layers in a new process (with ``--e2cnn PYTHON``).
 
 Cases: ``conv:GROUP:FIELDS:K`` builds one R2Conv between FIELDS regular fields (for SO2/O2 a field
-is the sum of the irreps up to frequency 3), and ``stack`` builds the 13-layer D8 stack of the
-layers issue (regular fields, widths 8 to 24, k=3, the first k=5 and the last k=7).
+is the sum of the irreps up to frequency 3), ``stack`` builds the 13-layer D8 stack of the layers
+issue (regular fields, widths 8 to 24, k=3, the first k=5 and the last k=7), and ``wrn`` (or
+``wrn:PRESET``) the Wide ResNet of ``examples/e2wrn.py`` (default: the D8 model of 6.1 M parameters).
+"weights" counts every parameter (batch norms and the classifier too, for ``wrn``).
+
+``python -m benchmarks`` runs these next to its other measurements (section ``build``).
 
 Usage::
 
@@ -31,39 +35,31 @@ import json, sys, time, warnings
 warnings.filterwarnings("ignore")
 library, case = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
-if library == "e2cnn":
-    from e2cnn import gspaces, nn
-    from e2cnn.group import directsum
-else:
-    from e2layers import gspaces, nn
-    from e2layers.group import directsum
+from benchmarks._cases import field_space, library as load
+gspaces, nn, group = load(library)
 t1 = time.perf_counter()
-
-def space(name):
-    if name in ("SO2", "O2"):
-        gs = (gspaces.Rot2dOnR2 if name == "SO2" else gspaces.FlipRot2dOnR2)(-1, maximum_frequency=3)
-        ids = [(k,) for k in range(4)] if name == "SO2" else [(0, 0)] + [(1, k) for k in range(1, 4)]
-        return gs, directsum([gs.irrep(*i) for i in ids], name="band3")
-    gs = (gspaces.Rot2dOnR2 if name[0] == "C" else gspaces.FlipRot2dOnR2)(int(name[1:]))
-    return gs, gs.regular_repr
-
 if case == "stack":
-    gs, rep = space("D8")
+    gs, rep = field_space(gspaces, group, "D8")
     widths = [8, 8, 12, 12, 12, 16, 16, 16, 20, 20, 20, 24, 24, 24]
     kernels = [5] + [3] * 11 + [7]
     layers = [nn.R2Conv(nn.FieldType(gs, a * [rep]), nn.FieldType(gs, b * [rep]), k, padding=k // 2)
               for a, b, k in zip(widths, widths[1:], kernels)]
+elif case.split(":")[0] == "wrn":
+    from examples.e2wrn import build_model
+    layers = [build_model(*case.split(":")[1:], backend=library)]
 else:
     _, name, fields, k = case.split(":")
-    gs, rep = space(name)
+    gs, rep = field_space(gspaces, group, name)
     t = nn.FieldType(gs, int(fields) * [rep])
     layers = [nn.R2Conv(t, t, int(k))]
 t2 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1, "weights": sum(l.weights.numel() for l in layers)}))
+print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1,
+                  "weights": sum(p.numel() for l in layers for p in l.parameters())}))
 """
 
 
 def run(python: str, library: str, case: str, cache_dir: str) -> dict:
+    """Build ``case`` with ``library`` in a new ``python`` process on the basis cache ``cache_dir``."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), BASISGEN_CACHE=cache_dir)
     out = subprocess.run([python, "-c", BUILD, library, case], capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -2,19 +2,26 @@
 
 For every pair of distinct field representations (sorted by ``(in name, out name)``, as e2cnn's
 ``BlocksBasisExpansion``), the basis comes from the cache in compact form: per element an irrep
-block (d_out, d_in, P) at its irrep positions.  The expansion then is
+block (d_out, d_in, P) at its irrep positions, and the changes of basis ``Q_out``, ``Q_in^-1``.
+The filter between an output field o and an input field i is ``K = Q_out K_irr Q_in^-1`` with
+``K_irr`` the weighted sum of the blocks.  The expansion computes it as two dense products:
 
-1. ``K_irr = W @ M``: the pair's weights (one row per (out field, in field), output-occurrence-major)
-   times a sparse matrix M holding the blocks in the irreps' basis (B x S_out S_in P, a few hundred KB);
-2. ``K = Q_out K_irr Q_in^-1``: two small matrix products with the changes of basis;
-3. the blocks are placed at the fields' channels.
+1. ``Kp[a] = W_a @ M[a]`` for every row ``a`` of the output irreps (one batched matmul): ``M[a]``
+   holds, for the elements whose output block covers row ``a``, that row of the block already
+   multiplied by ``Q_in^-1`` (a ``(elements, S_in * P)`` matrix), and ``W_a`` the same elements'
+   weights for every (out field, in field) pair, gathered from the weight vector;
+2. ``K = Q_out @ Kp`` for every output field (a second batched matmul), written straight into the
+   ``(c_out, c_in, k, k)`` layout of the filter (with several field types, one gather places them).
 
-So the memory held per layer is the sparse M and the changes of basis, not e2cnn's dense
-(B, c_out, c_in, k^2) basis (115 MB for one D16 regular 32 -> 32 k=7 layer).
+Per output entry this costs about ``E + S_out`` multiply-adds (E: elements per row, about 20 for
+C8/D8 with k=5) where e2cnn's dense ``(B, S_out, S_in, P)`` basis costs ``B`` (88 for C8, 176 for
+D8), and the memory held is ``M`` and ``Q_out``: 7 MB for a D16 regular -> regular k=7 layer, not
+e2cnn's 115 MB.  The basis tensors are derived data, held as plain attributes (moved by ``.to()``),
+never buffers: they stay out of ``state_dict()`` and DistributedDataParallel does not broadcast them.
 """
 from __future__ import annotations
 
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -24,14 +31,39 @@ from basisgen.errors import EmptyBasisError
 from basisgen.representation import Representation
 from basisgen.sampling import SampledBasis
 
-
 _WEIGHT_COLUMNS = ("in_irrep", "out_irrep", "in_irrep_code", "out_irrep_code", "in_irreps_position",
                    "out_irreps_position", "radius", "in_field_position", "out_field_position")
 
 
-class _Pair(NamedTuple):
+class PairAttributes(NamedTuple):
+    """What the weights of one (in representation, out representation) pair are: the pair's weights
+    are ``weights[start:start + n_out * n_in * size]``, laid out ``(out field, in field, element)``.
+
+    Per element (arrays of length ``size``): ``in_irrep_code``/``out_irrep_code`` (small ints, the
+    irreps' names in :attr:`BasisExpansion.irrep_names`), ``in_index``/``out_index`` (the irrep's
+    position in its representation) and ``radius``; ``in_fields``/``out_fields`` are the positions of
+    the pair's fields in the field lists, ``in_offsets``/``out_offsets`` each field's first position in
+    the flat irrep lists, and ``out_irreps`` the number of irreps of the output representation.
+    """
     in_name: str
     out_name: str
+    start: int
+    size: int
+    n_out: int
+    n_in: int
+    in_irrep_code: np.ndarray
+    out_irrep_code: np.ndarray
+    in_index: np.ndarray
+    out_index: np.ndarray
+    radius: np.ndarray
+    in_fields: np.ndarray
+    out_fields: np.ndarray
+    in_offsets: np.ndarray
+    out_offsets: np.ndarray
+    out_irreps: int
+
+
+class _Pair(NamedTuple):
     start: int        # offset of the pair's weights in the weight vector
     size: int         # basis elements of the pair
     n_out: int        # output fields with this representation
@@ -50,27 +82,90 @@ def _field_channels(reprs: Sequence[Representation]) -> Dict[str, List[np.ndarra
     return out
 
 
-def _sparse_blocks(basis: SampledBasis, dtype: torch.dtype) -> torch.Tensor:
-    """The (B, S_out * S_in * P) sparse matrix placing every element's irrep block at its positions."""
+def _row_basis(basis: SampledBasis) -> tuple:
+    """``(index, M)``: for every row a of the output irreps, the elements covering it (``index[a, m]``,
+    padded with element 0) and ``M[a, m] = blocks[e][a - row0(e), :] @ Q_in^-1[rows of e's input irrep]``
+    flattened to ``S_in * P`` (zero for the padding), in float64."""
+    blocks = np.asarray(basis.blocks, dtype=np.float64)                      # (B, 2, 2, P), zero-padded
+    B, P = len(basis), blocks.shape[-1]
     S_out, S_in = sum(basis.out_irrep_dims), sum(basis.in_irrep_dims)
-    P = basis.blocks.shape[-1]
     out_pos = np.cumsum((0,) + tuple(basis.out_irrep_dims))
     in_pos = np.cumsum((0,) + tuple(basis.in_irrep_dims))
-    out_dims = np.asarray(basis.out_irrep_dims)[basis.out_index]
-    in_dims = np.asarray(basis.in_irrep_dims)[basis.in_index]
-    rows, cols, vals = [], [], []
-    for do, di in {(int(a), int(b)) for a, b in zip(out_dims, in_dims)}:   # vectorised per block shape
-        members = np.flatnonzero((out_dims == do) & (in_dims == di))
-        a, c, p = np.meshgrid(np.arange(do), np.arange(di), np.arange(P), indexing="ij")
-        row0 = out_pos[basis.out_index[members]][:, None, None, None]
-        col0 = in_pos[basis.in_index[members]][:, None, None, None]
-        flat = ((row0 + a) * S_in + (col0 + c)) * P + p
-        rows.append(np.repeat(members, do * di * P))
-        cols.append(flat.reshape(-1))
-        vals.append(basis.blocks[members, :do, :di].reshape(-1))
-    index = torch.as_tensor(np.stack([np.concatenate(rows), np.concatenate(cols)]), dtype=torch.long)
-    values = torch.as_tensor(np.concatenate(vals), dtype=dtype)
-    return torch.sparse_coo_tensor(index, values, (len(basis), S_out * S_in * P), check_invariants=True).coalesce()
+    d_out = np.asarray(basis.out_irrep_dims)[basis.out_index]
+    d_in = np.asarray(basis.in_irrep_dims)[basis.in_index]
+    q_in_inv = np.asarray(basis.change_of_basis_in_inv, dtype=np.float64)
+    rows_in = np.zeros((B, 2, S_in))                                         # the Q_in^-1 rows of e's input irrep
+    for beta in range(2):
+        has = beta < d_in
+        rows_in[has, beta] = q_in_inv[in_pos[basis.in_index[has]] + beta]
+    full = np.einsum("eabp,eby->eayp", blocks, rows_in).reshape(B, 2, S_in * P)
+    # (row, element, alpha) triples, grouped by row in element order
+    elements = np.concatenate([np.flatnonzero(d_out > alpha) for alpha in range(2)])
+    alphas = np.concatenate([np.full(int((d_out > alpha).sum()), alpha) for alpha in range(2)])
+    rows = out_pos[basis.out_index[elements]] + alphas
+    order = np.lexsort((elements, rows))
+    elements, alphas, rows = elements[order], alphas[order], rows[order]
+    counts = np.bincount(rows, minlength=S_out)
+    rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    width = max(int(counts.max()), 1)
+    index = np.zeros((S_out, width), dtype=np.int64)
+    M = np.zeros((S_out, width, S_in * P))
+    index[rows, rank] = elements
+    M[rows, rank] = full[elements, alphas]
+    return index, M
+
+
+def _gather_rows(W: torch.Tensor, index: torch.Tensor, n_out: int) -> torch.Tensor:
+    """``W_a``: the weights of row a's elements for every (out field, in field) pair, ``(S_out, OI, E)``."""
+    S, E = index.shape
+    return W.index_select(1, index.view(-1)).view(n_out, -1, S, E).permute(2, 0, 1, 3).reshape(S, -1, E)
+
+
+def _weights_gradient(grad_Kp: torch.Tensor, index: torch.Tensor, M: torch.Tensor, B: int) -> torch.Tensor:
+    """The gradient of ``W (OI, B)`` for the gradient ``(S_out, OI, S_in P)`` of ``Kp``: ``M @ G^T`` is the fast
+    orientation of this product (torch's ``bmm`` backward takes ``G @ M^T``, about 1.7x slower on CPU here)."""
+    S, E = index.shape
+    grad_Wa = torch.bmm(M, grad_Kp.transpose(1, 2))                          # (S_out, E, OI)
+    grad_W = grad_Kp.new_zeros(B, grad_Kp.shape[1]).index_add_(0, index.view(-1), grad_Wa.view(S * E, -1))
+    return grad_W.t()
+
+
+class _PairRows(torch.autograd.Function):
+    """Step 1 alone (module doc): ``Kp (S_out, n_out * n_in, S_in * P)`` from the weights ``(n_out * n_in, B)``."""
+
+    @staticmethod
+    def forward(ctx, W, index, M, n_out):
+        ctx.save_for_backward(index, M)
+        ctx.B = W.shape[1]
+        return torch.bmm(_gather_rows(W, index, n_out), M)
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, M = ctx.saved_tensors
+        return _weights_gradient(grad.contiguous(), index, M, ctx.B), None, None, None
+
+
+class _PairExpansion(torch.autograd.Function):
+    """One pair's filter ``(n_out, S_out, n_in * S_in * P)`` from its weights ``(n_out * n_in, B)`` (module doc),
+    as one autograd node: ``Kp[a] = W_a @ M[a]``, then ``Q_out`` per output field."""
+
+    @staticmethod
+    def forward(ctx, W, index, M, q_out, n_out):
+        S = index.shape[0]
+        Kp = torch.bmm(_gather_rows(W, index, n_out), M)                     # (S_out, OI, S_in P): rows a
+        ctx.save_for_backward(index, M, q_out)
+        ctx.n_out, ctx.B = n_out, W.shape[1]
+        return torch.bmm(q_out.expand(n_out, S, S), Kp.view(S, n_out, -1).transpose(0, 1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, M, q_out = ctx.saved_tensors
+        S, n_out = index.shape[0], ctx.n_out
+        grad = grad.contiguous()
+        # Q_out^T per output field, written in the (a, out field, ...) layout of Kp: one filter-sized buffer
+        grad_Kp = grad.new_empty(S, n_out, grad.shape[2])
+        torch.bmm(q_out.t().expand(n_out, S, S), grad, out=grad_Kp.transpose(0, 1))
+        return _weights_gradient(grad_Kp.view(S, -1, M.shape[2]), index, M, ctx.B), None, None, None, None
 
 
 class BasisExpansion(torch.nn.Module):
@@ -96,6 +191,8 @@ class BasisExpansion(torch.nn.Module):
     >>> expansion = BasisExpansion([reg, reg], [reg], 3)
     >>> expansion.dimension(), expansion(torch.randn(expansion.dimension())).shape
     (48, torch.Size([4, 8, 3, 3]))
+    >>> expansion.basis_nbytes() < 10_000, len(expansion.state_dict())
+    (True, 0)
     """
 
     def __init__(self, in_reprs: Sequence[Representation], out_reprs: Sequence[Representation], kernel_size: int,
@@ -119,12 +216,13 @@ class BasisExpansion(torch.nn.Module):
         in_fields, out_fields = _field_channels(in_reprs), _field_channels(out_reprs)
         unique_in = {r.name: r for r in in_reprs}
         unique_out = {r.name: r for r in out_reprs}
-        self._pairs: List[_Pair] = []
         in_offsets = np.cumsum([0] + [len(r.irreps) for r in in_reprs])
         out_offsets = np.cumsum([0] + [len(r.irreps) for r in out_reprs])
-        columns: Dict[str, list] = {k: [] for k in _WEIGHT_COLUMNS}
+        self._pairs: List[_Pair] = []
+        self._attributes: List[PairAttributes] = []
+        self._tensor_names: List[str] = []
         codes: Dict[str, int] = {}          # irrep name -> small int, for fast grouping by irrep type
-        start = 0
+        placement, start, rows = [], 0, 0
         for in_name, out_name in sorted((i, o) for i in unique_in for o in unique_out):
             try:
                 basis = cache.get(unique_in[in_name], unique_out[out_name], kernel_size, dtype=np_dtype,
@@ -132,68 +230,171 @@ class BasisExpansion(torch.nn.Module):
             except EmptyBasisError:
                 continue
             n_out, n_in = len(out_fields[out_name]), len(in_fields[in_name])
+            S_out, S_in = unique_out[out_name].size, unique_in[in_name].size
             tag = len(self._pairs)
-            self.register_buffer(f"_blocks_{tag}", _sparse_blocks(basis, dtype), persistent=False)
-            self.register_buffer(f"_q_out_{tag}", torch.as_tensor(basis.change_of_basis_out, dtype=dtype),
-                                 persistent=False)
-            self.register_buffer(f"_q_in_inv_{tag}", torch.as_tensor(basis.change_of_basis_in_inv, dtype=dtype),
-                                 persistent=False)
-            out_idx = np.concatenate(out_fields[out_name])
-            in_idx = np.concatenate(in_fields[in_name])
-            self.register_buffer(f"_out_idx_{tag}", torch.as_tensor(out_idx, dtype=torch.long), persistent=False)
-            self.register_buffer(f"_in_idx_{tag}", torch.as_tensor(in_idx, dtype=torch.long), persistent=False)
-            self._pairs.append(_Pair(in_name, out_name, start, len(basis), n_out, n_in,
-                                     unique_out[out_name].size, unique_in[in_name].size))
-            start += n_out * n_in * len(basis)
+            index, M = _row_basis(basis)
+            self._hold(f"_index_{tag}", torch.as_tensor(index))
+            self._hold(f"_basis_{tag}", torch.as_tensor(M, dtype=dtype))
+            self._hold(f"_q_out_{tag}", torch.as_tensor(basis.change_of_basis_out, dtype=dtype))
+            self._pairs.append(_Pair(start, len(basis), n_out, n_in, S_out, S_in))
             out_f = np.array([f for f, r in enumerate(out_reprs) if r.name == out_name])
             in_f = np.array([f for f, r in enumerate(in_reprs) if r.name == in_name])
-            oo, ii = basis.out_index, basis.in_index
-            in_codes = np.array([codes.setdefault(n, len(codes)) for n in basis.in_irrep_names])
-            out_codes = np.array([codes.setdefault(n, len(codes)) for n in basis.out_irrep_names])
-            pair_columns = {   # each broadcast to (out field, in field, element): output-occurrence-major
-                "in_irrep": np.array(basis.in_irrep_names, dtype=object)[ii][None, None, :],
-                "out_irrep": np.array(basis.out_irrep_names, dtype=object)[oo][None, None, :],
-                "in_irrep_code": in_codes[ii][None, None, :],
-                "out_irrep_code": out_codes[oo][None, None, :],
-                "in_irreps_position": in_offsets[in_f][None, :, None] + ii[None, None, :],
-                "out_irreps_position": out_offsets[out_f][:, None, None] + oo[None, None, :],
-                "radius": basis.element_values[:, 1][None, None, :],
-                "in_field_position": in_f[None, :, None],
-                "out_field_position": out_f[:, None, None],
-            }
-            for name, values in pair_columns.items():
-                columns[name].append(np.broadcast_to(values, (n_out, n_in, len(basis))).ravel())
-        self._weight_attributes = {k: np.concatenate(v) if v else np.zeros(0) for k, v in columns.items()}
+            self._attributes.append(PairAttributes(
+                in_name, out_name, start, len(basis), n_out, n_in,
+                np.array([codes.setdefault(n, len(codes)) for n in basis.in_irrep_names])[basis.in_index],
+                np.array([codes.setdefault(n, len(codes)) for n in basis.out_irrep_names])[basis.out_index],
+                np.array(basis.in_index), np.array(basis.out_index), np.array(basis.element_values[:, 1]),
+                in_f, out_f, in_offsets[in_f], out_offsets[out_f], len(unique_out[out_name].irreps)))
+            # the pair's filter comes out with rows (o, x, i, y): out channel of (o, x), in channel of (i, y)
+            oc, ic = np.concatenate(out_fields[out_name]), np.concatenate(in_fields[in_name])
+            placement.append((rows, oc, ic, n_out * S_out, n_in * S_in))
+            start += n_out * n_in * len(basis)
+            rows += n_out * S_out * n_in * S_in
+        self.irrep_names = sorted(codes, key=codes.get)
         self._dimension = start
         if start == 0:
             raise EmptyBasisError(f"no kernel maps fields {[r.name for r in in_reprs]} to "
                                   f"{[r.name for r in out_reprs]} with kernel_size={kernel_size} and {basis_kwargs}")
+        # one pair covering every channel in field order needs no placement
+        single = len(self._pairs) == 1 and self._pairs[0].n_out * self._pairs[0].S_out == self.out_size \
+            and self._pairs[0].n_in * self._pairs[0].S_in == self.in_size \
+            and all(np.array_equal(np.concatenate(f[n]), np.arange(size)) for f, n, size in
+                    ((out_fields, self._attributes[0].out_name, self.out_size),
+                     (in_fields, self._attributes[0].in_name, self.in_size)))
+        self._placement = None
+        if not single:
+            # the filter's (c_out, c_in) entries as rows of the pairs' concatenated outputs (the last row: zero)
+            place = np.full((self.out_size, self.in_size), rows, dtype=np.int64)
+            for offset, oc, ic, n_rows, n_cols in placement:
+                place[np.ix_(oc, ic)] = offset + np.arange(n_rows * n_cols).reshape(n_rows, n_cols)
+            self._hold("_placement", torch.as_tensor(place.reshape(-1)))
 
+    # ---- the derived tensors -------------------------------------------------------------------------------
+    def _hold(self, name: str, tensor: torch.Tensor) -> None:
+        setattr(self, name, tensor)
+        self._tensor_names.append(name)
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        for name in self._tensor_names:
+            setattr(self, name, fn(getattr(self, name)))
+        return self
+
+    def basis_tensors(self) -> Dict[str, torch.Tensor]:
+        """The derived tensors the expansion holds (the bases, changes of basis and indices)."""
+        return {name: getattr(self, name) for name in self._tensor_names}
+
+    def basis_nbytes(self) -> int:
+        """Bytes held by :meth:`basis_tensors` (e2cnn holds 115 MB for one D16 regular 32 -> 32 k=7 layer)."""
+        return sum(t.numel() * t.element_size() for t in self.basis_tensors().values())
+
+    # ---- weights ---------------------------------------------------------------------------------------------
     def dimension(self) -> int:
         """The number of weights."""
         return self._dimension
 
+    def pair_attributes(self) -> List[PairAttributes]:
+        """Per pair of field representations, what its weights are (compact: one entry per basis element)."""
+        return list(self._attributes)
+
     def weight_attributes(self) -> Dict[str, np.ndarray]:
         """Per weight, in the weight vector's order: ``in_irrep``, ``out_irrep`` (names; ``*_code`` the same
-        as small ints),
-        ``in_irreps_position``, ``out_irreps_position`` (indices into the field types' flat irrep lists),
-        ``radius``, ``in_field_position`` and ``out_field_position`` (e2cnn's ``get_basis_info``)."""
-        return self._weight_attributes
+        as small ints), ``in_irreps_position``, ``out_irreps_position`` (indices into the field types' flat
+        irrep lists), ``radius``, ``in_field_position`` and ``out_field_position`` (e2cnn's ``get_basis_info``).
+
+        Built on each call (one entry per weight: large for wide layers); :meth:`pair_attributes` is the
+        compact form.
+        """
+        names = np.array(self.irrep_names, dtype=object)
+        columns: Dict[str, list] = {k: [] for k in _WEIGHT_COLUMNS}
+        for p in self._attributes:
+            per_pair = {   # each broadcast to (out field, in field, element)
+                "in_irrep": names[p.in_irrep_code][None, None, :],
+                "out_irrep": names[p.out_irrep_code][None, None, :],
+                "in_irrep_code": p.in_irrep_code[None, None, :],
+                "out_irrep_code": p.out_irrep_code[None, None, :],
+                "in_irreps_position": p.in_offsets[None, :, None] + p.in_index[None, None, :],
+                "out_irreps_position": p.out_offsets[:, None, None] + p.out_index[None, None, :],
+                "radius": p.radius[None, None, :],
+                "in_field_position": p.in_fields[None, :, None],
+                "out_field_position": p.out_fields[:, None, None],
+            }
+            for name, values in per_pair.items():
+                columns[name].append(np.broadcast_to(values, (p.n_out, p.n_in, p.size)).ravel())
+        return {k: np.concatenate(v) if v else np.zeros(0) for k, v in columns.items()}
+
+    # ---- the expansion -------------------------------------------------------------------------------------
+    @property
+    def single_field_type(self) -> bool:
+        """Whether one pair of field types covers every channel in field order (then :meth:`rows_filter`
+        applies)."""
+        return self._placement is None
+
+    def rows_filter(self, weights: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Step 1 alone, for a :attr:`single_field_type` expansion: ``(filter, Q_out)`` where ``filter``
+        ``(c_out, c_in, k, k)`` has its output channels in the output irreps' basis, ordered (irreps row a,
+        output field o), and ``Q_out (S_out, S_out)`` maps each field's rows to its channels.
+
+        ``y = conv(x, filter)`` followed by ``Q_out`` on each output field equals ``conv(x, self(weights))``;
+        where a batch has fewer output positions than the filter has entries per output channel, changing
+        the basis of the output is the cheaper of the two (:class:`~e2layers.nn.R2Conv` does so).
+
+        Examples
+        --------
+        >>> import basisgen, torch
+        >>> reg = basisgen.cyclic_group(4).regular_representation
+        >>> expansion = BasisExpansion([reg, reg], [reg, reg], 3)
+        >>> w, x = torch.randn(expansion.dimension()), torch.randn(1, 8, 5, 5)
+        >>> filt, q = expansion.rows_filter(w)
+        >>> y = torch.nn.functional.conv2d(x, filt).view(1, 4, 2, 3, 3)        # (batch, a, o, H, W)
+        >>> y = torch.einsum("xa,baohw->boxhw", q, y).reshape(1, 8, 3, 3)
+        >>> torch.allclose(y, torch.nn.functional.conv2d(x, expansion(w)), atol=1e-5)
+        True
+        """
+        if not self.single_field_type:
+            raise ValueError("rows_filter needs one pair of field types covering every channel in field order")
+        self._check_weights(weights)
+        if _autocast_enabled(weights.device.type):
+            with torch.autocast(weights.device.type, enabled=False):
+                return self.rows_filter(weights)
+        (_, B, n_out, n_in, _, _), k = self._pairs[0], self.kernel_size
+        M, q_out = self._pair_tensors(0, weights.dtype)
+        Kp = _PairRows.apply(weights.view(n_out * n_in, B), self._index_0, M, n_out)
+        return Kp.view(self.out_size, self.in_size, k, k), q_out
+
+    def _check_weights(self, weights: torch.Tensor) -> None:
+        if weights.shape != (self._dimension,):
+            raise ValueError(f"weights must have shape ({self._dimension},), got {tuple(weights.shape)}")
+
+    def _pair_tensors(self, tag: int, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
+        M, q_out = getattr(self, f"_basis_{tag}"), getattr(self, f"_q_out_{tag}")
+        if M.dtype != dtype:
+            M, q_out = M.to(dtype), q_out.to(dtype)
+        return M, q_out
 
     def forward(self, weights: torch.Tensor) -> torch.Tensor:
         """The filter (c_out, c_in, k, k) for a weight vector of length :meth:`dimension`."""
-        if weights.shape != (self._dimension,):
-            raise ValueError(f"weights must have shape ({self._dimension},), got {tuple(weights.shape)}")
+        self._check_weights(weights)
+        if _autocast_enabled(weights.device.type):
+            # autocast would run the products in half precision; the filter is expanded in the weights'
+            # dtype, like an nn.Conv2d weight, and the convolution casts it (tests/test_scale.py)
+            with torch.autocast(weights.device.type, enabled=False):
+                return self.forward(weights)
         k = self.kernel_size
-        P = k * k
-        filt = weights.new_zeros((self.out_size, self.in_size, P))
-        for tag, (_, _, start, B, n_out, n_in, S_out, S_in) in enumerate(self._pairs):  # e2cnn's pair order
-            M = getattr(self, f"_blocks_{tag}").to(weights.dtype)
-            W = weights[start:start + n_out * n_in * B].view(n_out * n_in, B)
-            K_irr = torch.sparse.mm(M.t(), W.t()).t().reshape(n_out, n_in, S_out, S_in, P)
-            q_out = getattr(self, f"_q_out_{tag}").to(weights.dtype)
-            q_in_inv = getattr(self, f"_q_in_inv_{tag}").to(weights.dtype)
-            K = torch.einsum("xa,oiabp,by->oxiyp", q_out, K_irr, q_in_inv).reshape(n_out * S_out, n_in * S_in, P)
-            out_idx, in_idx = getattr(self, f"_out_idx_{tag}"), getattr(self, f"_in_idx_{tag}")
-            filt = filt.index_put((out_idx[:, None], in_idx[None, :]), K)
-        return filt.reshape(self.out_size, self.in_size, k, k)
+        pieces = []
+        for tag, (start, B, n_out, n_in, S_out, S_in) in enumerate(self._pairs):   # e2cnn's pair order
+            W = weights if len(self._pairs) == 1 else weights[start:start + n_out * n_in * B]
+            M, q_out = self._pair_tensors(tag, weights.dtype)
+            pieces.append(_PairExpansion.apply(W.view(n_out * n_in, B), getattr(self, f"_index_{tag}"), M, q_out,
+                                               n_out))
+        if self._placement is None:
+            return pieces[0].view(self.out_size, self.in_size, k, k)
+        rows = torch.cat([p.view(-1, k * k) for p in pieces] + [weights.new_zeros(1, k * k)])
+        return rows.index_select(0, self._placement).view(self.out_size, self.in_size, k, k)
+
+
+def _autocast_enabled(device_type: str) -> bool:
+    try:
+        return torch.is_autocast_enabled(device_type)          # torch >= 2.4
+    except TypeError:
+        return torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ._checks import check_shape
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 
@@ -165,9 +166,11 @@ class FieldNormalization(ExactBuffers, EquivariantModule):
             x = x.index_select(1, self._perm)
         return torch.split(x, [len(c) for c in self._group_channels], dim=1)
 
-    def _merge(self, pieces: Sequence[torch.Tensor]) -> torch.Tensor:
+    def _merge(self, pieces: Sequence[torch.Tensor], like: torch.Tensor) -> torch.Tensor:
+        """The groups' outputs in channel order, in the memory format of the input ``like``: the per-group views
+        (``(batch, fields, size, H, W)``) come back contiguous, and a channels_last network should stay so."""
         y = torch.cat(list(pieces), dim=1) if len(pieces) > 1 else pieces[0]
-        return y.index_select(1, self._inv_perm) if self._permuted else y
+        return keep_memory_format(y.index_select(1, self._inv_perm) if self._permuted else y, like)
 
     def _tensor(self, input: Any) -> torch.Tensor:
         self._check_input(input)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ._checks import check_field_type, check_shape
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule, _probe, _random_input
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -187,7 +188,7 @@ class BranchingModule(EquivariantModule):
             if start >= 0:
                 data = x[:, start:start + size]
             else:
-                data = x.index_select(1, self._index[offset:offset + size])
+                data = keep_memory_format(x.index_select(1, self._index[offset:offset + size]), x)
             out[label] = GeometricTensor(data, self.out_type[label])
         return out
 
@@ -303,7 +304,8 @@ class MergeModule(EquivariantModule):
             raise ValueError(f"MergeModule: the input has no tensor for labels {missing} (it has {list(input)})")
         outputs = [module(*[input[label] for label in labels]).tensor
                    for module, labels in zip(self._submodules(), self._labels)]
-        return GeometricTensor(torch.cat(outputs, dim=1), self.out_type)
+        like = input[self._labels[0][0]].tensor         # the memory format of the first input
+        return GeometricTensor(keep_memory_format(torch.cat(outputs, dim=1), like), self.out_type)
 
     def evaluate_output_shape(self, *args: Dict[str, Tuple[int, ...]], **input_shapes: Tuple[int, ...]
                               ) -> Tuple[int, ...]:

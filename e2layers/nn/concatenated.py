@@ -20,6 +20,7 @@ import torch
 
 from ..group import Representation
 from ._checks import check_shape, check_supports
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -188,7 +189,8 @@ class ConcatenatedNonLinearity(EquivariantModule):
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
-        return GeometricTensor(concatenated_activation(input.tensor, self._function), self.out_type)
+        return GeometricTensor(keep_memory_format(concatenated_activation(input.tensor, self._function), input.tensor),
+                               self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = check_shape(self, input_shape, False)

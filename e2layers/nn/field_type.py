@@ -10,6 +10,7 @@ import scipy.linalg
 import scipy.sparse
 import torch
 
+from ._memory_format import keep_memory_format
 from .field_notation import notation, parse_representations
 
 __all__ = ["FieldType"]
@@ -125,7 +126,7 @@ class FieldType:
         if self.gspace.is_grid_element(element):
             rho = torch.as_tensor(self.fiber_matrix(element), dtype=input.dtype, device=input.device)
             x = torch.einsum("oi,bi...->bo...", rho, input)
-            return self.gspace.basespace_action_torch(x, element)
+            return keep_memory_format(self.gspace.basespace_action_torch(x, element), input)
         if input.device.type != "cpu":
             warnings.warn(f"element {element!r} does not map the pixel grid onto itself: the transform "
                           f"interpolates on the CPU with numpy", stacklevel=2)

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from .. import group as groups
 from ..gspaces import GeneralOnR2
 from ._checks import check_shape
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -285,7 +286,7 @@ class FourierPointwise(EquivariantModule):
         self._check_input(input)
         out = _sample_apply_project(input.tensor, self.A, self.Ainv, self.channels, self._function_name,
                                     self._inplace)
-        return GeometricTensor(out, self.out_type)
+        return GeometricTensor(keep_memory_format(out, input.tensor), self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = check_shape(self, input_shape, spatial=False)

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from ._checks import check_field_type
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -206,7 +207,7 @@ class _Gated1(EquivariantModule):
         gated = x if not self.drop_gates else x.index_select(1, self._gated_channels)
         y = gate_activation(gated, x.index_select(1, self._gate_channels), self.bias, self._per_gate, self._src,
                             self._gate_mask)
-        return GeometricTensor(y, self.out_type)
+        return GeometricTensor(keep_memory_format(y, x), self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = tuple(input_shape)
@@ -370,7 +371,7 @@ class GatedNonLinearity2(EquivariantModule):
         if gates.tensor.shape[0] != input.tensor.shape[0] or gates.tensor.shape[2:] != input.tensor.shape[2:]:
             raise ValueError(f"GatedNonLinearity2: gates and input must agree in batch and spatial shape, got "
                              f"{tuple(gates.tensor.shape)} and {tuple(input.tensor.shape)}")
-        y = gate_activation(input.tensor, gates.tensor, self.bias, 1, self._src, None)
+        y = keep_memory_format(gate_activation(input.tensor, gates.tensor, self.bias, 1, self._src, None), input.tensor)
         return GeometricTensor(y, self.out_type)
 
     def evaluate_output_shape(self, *input_shapes: Tuple[int, ...]) -> Tuple[int, ...]:

@@ -7,6 +7,7 @@ from typing import Any, List
 import numpy as np
 import torch
 
+from ._memory_format import keep_memory_format
 from .field_type import FieldType
 
 __all__ = ["GeometricTensor", "tensor_directsum"]
@@ -68,7 +69,8 @@ class GeometricTensor:
     def transform_fibers(self, element: Any) -> "GeometricTensor":
         """The action of ``element`` on the fibres only."""
         rho = torch.as_tensor(self.type.fiber_matrix(element), dtype=self.tensor.dtype, device=self.tensor.device)
-        return GeometricTensor(torch.einsum("oi,bi...->bo...", rho, self.tensor), self.type)
+        y = torch.einsum("oi,bi...->bo...", rho, self.tensor)
+        return GeometricTensor(keep_memory_format(y, self.tensor), self.type)
 
     # ---- tensor-like --------------------------------------------------------------------------------
     @property
@@ -112,7 +114,7 @@ class GeometricTensor:
                     s = slice(starts[fields[0]], ends[fields[-1]])
                 else:   # non-contiguous fields: a copy
                     channels = np.concatenate([np.arange(starts[f], ends[f]) for f in fields])
-                    t = t.index_select(1, torch.as_tensor(channels, device=t.device))
+                    t = keep_memory_format(t.index_select(1, torch.as_tensor(channels, device=t.device)), t)
                     continue
             if (s.step or 1) > 0:
                 t = t[(slice(None),) * d + (s,)]

@@ -148,7 +148,7 @@ class GNormBatchNorm(FieldNormalization):
             if has_cob:
                 y = torch.einsum("ds,bcsxy->bcdxy", getattr(self, f"_{key}_cob"), y)
             pieces.append(y.reshape(b, -1, h, w))
-        return GeometricTensor(self._merge(pieces), self.out_type)
+        return GeometricTensor(self._merge(pieces, x), self.out_type)
 
     def _per_channel(self, tensors: List[torch.Tensor]) -> torch.Tensor:
         values = torch.cat([t.detach().reshape(-1) for t in tensors])

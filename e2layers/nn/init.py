@@ -22,18 +22,31 @@ def _check_tensor(tensor: torch.Tensor, basisexpansion) -> None:
 
 
 def he_init_std(basisexpansion) -> np.ndarray:
-    """Per-weight std ``1 / sqrt(n_in_irrep_types(o) * n_basis(in_irrep, o))`` (API.md §1.4, e2cnn's variances)."""
-    attrs = _attributes(basisexpansion)
-    if len(attrs["in_irrep"]) == 0:
+    """Per-weight std ``1 / sqrt(n_in_irrep_types(o) * n_basis(in_irrep, o))`` (API.md §1.4, e2cnn's variances).
+
+    ``n_basis(in_irrep, o)`` counts the weights from input irreps of that type into the output irrep at
+    position ``o``; every output field of one representation sees the same inputs, so the counts are
+    taken per (output representation, irrep position) from the compact :meth:`pair_attributes` and
+    broadcast to the pair's fields.
+    """
+    if not hasattr(basisexpansion, "pair_attributes"):
+        raise TypeError(f"basisexpansion must be a convolution's basis expansion (conv.basisexpansion), got "
+                        f"{type(basisexpansion).__name__}")
+    pairs = basisexpansion.pair_attributes()
+    if not pairs:
         return np.zeros(0)
-    in_id = attrs["in_irrep_code"].astype(np.int64)
-    o = attrs["out_irreps_position"].astype(np.int64)
-    n_codes, n_out = int(in_id.max()) + 1, int(o.max()) + 1
-    # basis_count[o, in irrep]: elements from that input irrep type into output irrep position o (bincount: O(n))
-    counts = np.bincount(o * n_codes + in_id, minlength=n_out * n_codes).reshape(n_out, n_codes)
-    # inputs[o]: distinct input irrep types reaching o
-    inputs = (counts > 0).sum(axis=1)
-    return 1.0 / np.sqrt(inputs[o] * counts[o, in_id])
+    n_codes = 1 + max(int(max(p.in_irrep_code.max(), p.out_irrep_code.max())) for p in pairs)
+    counts = {}
+    for p in pairs:   # counts[out representation][o, in irrep]: weights into o from that irrep type
+        c = counts.setdefault(p.out_name, np.zeros((p.out_irreps, n_codes), dtype=np.int64))
+        np.add.at(c, (p.out_index, p.in_irrep_code), p.n_in)
+    std = np.empty(basisexpansion.dimension())
+    for p in pairs:
+        c = counts[p.out_name]
+        inputs = (c > 0).sum(axis=1)    # distinct input irrep types reaching o
+        element_std = 1.0 / np.sqrt(inputs[p.out_index] * c[p.out_index, p.in_irrep_code])
+        std[p.start:p.start + p.n_out * p.n_in * p.size] = np.tile(element_std, p.n_out * p.n_in)
+    return std
 
 
 def generalized_he_init(tensor: torch.Tensor, basisexpansion, cache: bool = False) -> None:

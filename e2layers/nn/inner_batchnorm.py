@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ._checks import check_field_type, check_supports
+from ._memory_format import channels_innermost
 from ._normalization import (FieldNormalization, check_eps, check_flag, check_momentum, e2cnn_indices,
                              field_batch_statistics, field_of_channel, from_coordinates, invariant_subspace,
                              normalize, plain_batch_norm, trivial_positions)
@@ -113,9 +114,14 @@ class InnerBatchNorm(FieldNormalization):
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         x = self._tensor(input)
         b, _, h, w = x.shape
-        pieces = [bn(piece.reshape(b, -1, s, h, w)).reshape(b, -1, h, w)
-                  for s, bn, piece in zip(self._keys, self._norms(), self._split(x))]
-        return GeometricTensor(self._merge(pieces), self.out_type)
+        if channels_innermost(x):
+            # channels_last: the same statistics on a (batch * H * W, fields, size, 1, 1) view, without a copy
+            pieces = [bn(piece.permute(0, 2, 3, 1).reshape(b * h * w, -1, s, 1, 1)).reshape(b, h, w, -1)
+                      .permute(0, 3, 1, 2) for s, bn, piece in zip(self._keys, self._norms(), self._split(x))]
+        else:
+            pieces = [bn(piece.reshape(b, -1, s, h, w)).reshape(b, -1, h, w)
+                      for s, bn, piece in zip(self._keys, self._norms(), self._split(x))]
+        return GeometricTensor(self._merge(pieces, x), self.out_type)
 
     def _per_channel(self, name: str) -> Optional[torch.Tensor]:
         """The fields' ``name`` (weight, running_mean, ...) repeated over their channels, in channel order."""

@@ -18,6 +18,7 @@ from typing import Any, List, Optional, Tuple
 import torch
 
 from ._checks import check_field_type, check_shape, check_supports
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -138,7 +139,7 @@ class _NormBase(EquivariantModule):
         self._check_input(input)
         y = norm_activation(input.tensor, self._perm, self._inverse, self._permute, self._blocks, self.log_bias,
                             self._function)
-        return GeometricTensor(y, self.out_type)
+        return GeometricTensor(keep_memory_format(y, input.tensor), self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         return check_shape(self, input_shape, False)

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ._checks import IntOrPair, check_field_type, check_shape
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -224,9 +225,9 @@ class _FieldReduction(EquivariantModule):
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
-        return GeometricTensor(_reduce_fields(input.tensor, self.channel_perm, self.field_inv, self._permuted,
-                                              self._counts, self._sizes, self._subsizes, self._reduction == "norm"),
-                               self.out_type)
+        y = _reduce_fields(input.tensor, self.channel_perm, self.field_inv, self._permuted, self._counts, self._sizes,
+                           self._subsizes, self._reduction == "norm")
+        return GeometricTensor(keep_memory_format(y, input.tensor), self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = check_shape(self, input_shape, False)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ._checks import IntOrPair, check_pointwise, check_shape, pair, pool_size, probability
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -41,7 +42,7 @@ class _ChannelWise(EquivariantModule):
         if self._spatial and input.tensor.ndim != 4:
             raise ValueError(f"{type(self).__name__} expects a (batch, channels, H, W) tensor, got shape "
                              f"{tuple(input.tensor.shape)}")
-        return GeometricTensor(self._pointwise(input.tensor), self.out_type)
+        return GeometricTensor(keep_memory_format(self._pointwise(input.tensor), input.tensor), self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         return check_shape(self, input_shape, self._spatial)

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from basisgen.errors import EmptyBasisError
 
 from . import init
-from ..expansion import BasisExpansion
+from ._memory_format import keep_memory_format
+from ..expansion import BasisExpansion, _autocast_enabled
 from .equivariant_module import EquivariantModule, _check
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -51,6 +52,8 @@ def _check_types(in_type: Any, out_type: Any, layer: str) -> None:
 
 def _first_group(t: FieldType, groups: int, name: str) -> FieldType:
     """The first of ``groups`` identical blocks of ``t`` (API.md §3.0)."""
+    if groups == 1:
+        return t
     if len(t) % groups:
         raise ValueError(f"groups={groups} must divide the number of fields of {name} ({len(t)})")
     n = len(t) // groups
@@ -121,8 +124,9 @@ class _R2ConvBase(EquivariantModule):
         # e2cnn registers bias before weights: keep its parameter order (optimizer states index by it)
         if bias and trivials.shape[1] > 0:
             self.bias = torch.nn.Parameter(torch.zeros(trivials.shape[1]))
-            self.register_buffer("bias_expansion", torch.as_tensor(trivials, dtype=torch.get_default_dtype()),
-                                 persistent=False)
+            # derived data, a plain attribute moved by _apply (not a buffer: DistributedDataParallel would
+            # broadcast it before every forward)
+            self.bias_expansion = torch.as_tensor(trivials, dtype=torch.get_default_dtype())
         else:
             self.register_parameter("bias", None)
             self.bias_expansion = None
@@ -150,6 +154,8 @@ class _R2ConvBase(EquivariantModule):
 
     def _apply(self, fn, recurse=True):
         super()._apply(fn, recurse)
+        if self.bias_expansion is not None:
+            self.bias_expansion = fn(self.bias_expansion)
         dtype = self.weights.dtype
         if dtype == torch.float64 and self._basis_dtype != torch.float64:
             # a float64 layer gets a float64 basis, not a widened float32 one
@@ -262,14 +268,44 @@ class R2Conv(_R2ConvBase):
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
+        x, padding = input.tensor, self.padding
+        if self.padding_mode != "zeros":
+            x, padding = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode), 0
+        if self._output_basis_pays(x, padding):
+            return GeometricTensor(self._conv_then_change_basis(x, padding), self.out_type)
         filt, bias = self._filter_and_bias()
-        x = input.tensor
-        if self.padding_mode == "zeros":
-            out = F.conv2d(x, filt, bias, self.stride, self.padding, self.dilation, self.groups)
-        else:
-            x = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode)
-            out = F.conv2d(x, filt, bias, self.stride, 0, self.dilation, self.groups)
-        return GeometricTensor(out, self.out_type)
+        y = F.conv2d(x, filt, bias, self.stride, padding, self.dilation, self.groups)
+        # F.pad of a channels-last input (padding_mode other than zeros) returns a contiguous tensor
+        return GeometricTensor(keep_memory_format(y, input.tensor), self.out_type)
+
+    #: the output-side change of basis is used when 2 * (output positions) <= c_in * k^2 (measured on 2 cores)
+    OUTPUT_BASIS_FACTOR = 2
+
+    def _output_basis_pays(self, x: torch.Tensor, padding) -> bool:
+        """Whether to convolve with the filter of the output irreps and change the basis of the output
+        (``BasisExpansion.rows_filter``) rather than of the filter: when the filter is expanded anyway
+        (training) and the batch has fewer output positions than the filter entries per output channel,
+        the change of basis costs less on the output, and the filter is one product cheaper."""
+        if self.groups != 1 or not self._basisexpansion.single_field_type or x.dim() != 4 \
+                or not x.is_contiguous() or _autocast_enabled(x.device.type):
+            return False
+        if not (self.training or (torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()))):
+            return False      # eval without autograd: the cached filter is a plain convolution
+        span = self.dilation[0] * (self.kernel_size - 1) + 1
+        pad = (padding, padding) if isinstance(padding, int) else padding
+        h, w = [(n + 2 * p - span) // s + 1 for n, p, s in zip(x.shape[2:], pad, self.stride)]
+        return self.OUTPUT_BASIS_FACTOR * x.shape[0] * h * w <= self.in_type.size * self.kernel_size ** 2
+
+    def _conv_then_change_basis(self, x: torch.Tensor, padding) -> torch.Tensor:
+        filt, q = self._basisexpansion.rows_filter(self.weights)
+        y = F.conv2d(x, filt, None, self.stride, padding, self.dilation)        # channels (irreps row, field)
+        b, _, h, w = y.shape
+        S = q.shape[0]
+        n = self.out_type.size // S
+        y = torch.matmul(q, y.view(b, S, n * h * w)).view(b, S, n, h, w).transpose(1, 2).contiguous()
+        if self.bias is not None:    # (the copy above is no autograd input: it may be updated in place)
+            y.add_((self.bias_expansion.to(self.bias.dtype) @ self.bias).view(1, n, S, 1, 1))
+        return y.view(b, self.out_type.size, h, w)                              # channels (field, x)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         b, hw = self._batch_and_spatial(input_shape)

@@ -13,6 +13,7 @@ import torch
 
 from ..group import disentangle
 from ._checks import check_field_type, check_shape
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule, _random_input
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -94,7 +95,8 @@ class ReshuffleModule(EquivariantModule):
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
-        return GeometricTensor(input.tensor.index_select(1, self.indices), self.out_type)
+        return GeometricTensor(keep_memory_format(input.tensor.index_select(1, self.indices), input.tensor),
+                               self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = check_shape(self, input_shape, False)
@@ -213,7 +215,8 @@ class DisentangleModule(EquivariantModule):
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
-        return GeometricTensor(input.tensor.index_select(1, self.indices), self.out_type)
+        return GeometricTensor(keep_memory_format(input.tensor.index_select(1, self.indices), input.tensor),
+                               self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         return check_shape(self, input_shape, False)

@@ -14,6 +14,7 @@ from typing import Any, List, Tuple
 import torch
 
 from ._checks import check_shape, check_supports
+from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -95,7 +96,8 @@ class VectorFieldNonLinearity(EquivariantModule):
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
-        return GeometricTensor(vector_field_activation(input.tensor, self._rotations), self.out_type)
+        y = vector_field_activation(input.tensor, self._rotations)
+        return GeometricTensor(keep_memory_format(y, input.tensor), self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = check_shape(self, input_shape, False)

@@ -14,6 +14,7 @@ Writes ``filters.npz`` (for each case: ``<case>__weights`` (D,), ``<case>__filte
 """
 import ast
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -22,27 +23,12 @@ import torch
 from e2cnn import gspaces, nn
 from e2cnn.nn.modules.r2_conv import basisexpansion_singleblock
 
-warnings.filterwarnings("ignore")
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parents[2]))      # the repository root, for benchmarks._cases
+from benchmarks._cases import patch_e2cnn  # noqa: E402
 
-
-class _TorchWithBoolMasks:
-    """e2cnn 0.2.3 indexes with uint8 masks, which current torch rejects when a pair keeps a single element
-    (the assignment becomes masked_fill_); hand its module a torch whose ``tensor`` makes uint8 arrays bool."""
-
-    uint8 = torch.bool
-
-    def __getattr__(self, name):
-        return getattr(torch, name)
-
-    @staticmethod
-    def tensor(data, *args, **kwargs):
-        if isinstance(data, np.ndarray) and data.dtype == np.uint8:
-            data = data.astype(bool)
-        return torch.tensor(data, *args, **kwargs)
-
-
-basisexpansion_singleblock.torch = _TorchWithBoolMasks()
+warnings.filterwarnings("ignore")
+patch_e2cnn()    # uint8 masks -> bool, the one patch (benchmarks/_cases.py)
 
 GSPACES = {
     "gspaces.Rot2dOnR2(8)": lambda: gspaces.Rot2dOnR2(8),
