@@ -103,19 +103,41 @@ def test_bad_weights_shape_is_rejected():
         expansion(torch.randn(expansion.dimension() + 1))
 
 
-@pytest.mark.parametrize("group,kwargs", [
-    ("C8", dict(padding=2)), ("D4", dict(padding=1, stride=2, padding_mode="reflect")),
-    ("SO2", dict(dilation=2, bias=False)), ("C8", dict(padding=2, padding_mode="circular"))])
-def test_training_forward_with_the_output_basis_change_equals_the_filter_path(group, kwargs):
-    """R2Conv changes the basis of the output instead of the filter when that is cheaper (small batches in
-    training); values and gradients must be those of the plain convolution with the expanded filter."""
+def _field_type(group: str, fields: int):
+    """``fields`` fields of: the regular representation (C8, D4), the irreps of frequency 0..3 summed without a
+    change of basis (SO2, O2: Q_out = I), one trivial channel (trivial) or one frequency-1 irrep (irrep1)."""
     from e2layers import gspaces, nn
     gs = {"C8": lambda: gspaces.Rot2dOnR2(8), "D4": lambda: gspaces.FlipRot2dOnR2(4),
-          "SO2": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=3)}[group]()
-    rep = gs.regular_repr if group != "SO2" else nn.FieldType(gs, [gs.irrep(k) for k in range(4)]).representation
-    t = nn.FieldType(gs, 3 * [rep])
+          "SO2": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=3),
+          "O2": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=3),
+          "trivial": lambda: gspaces.Rot2dOnR2(4), "irrep1": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=3)}[group]()
+    if group in ("C8", "D4"):
+        rep = gs.regular_repr
+    elif group == "SO2":
+        rep = nn.FieldType(gs, [gs.irrep(k) for k in range(4)]).representation
+    elif group == "O2":
+        rep = nn.FieldType(gs, [gs.irrep(0, 0)] + [gs.irrep(1, k) for k in range(1, 4)]).representation
+    else:
+        rep = gs.trivial_repr if group == "trivial" else gs.irrep(1)
+    return nn.FieldType(gs, fields * [rep])
+
+
+@pytest.mark.parametrize("group,fields,kwargs", [
+    ("C8", 3, dict(padding=2)), ("D4", 3, dict(padding=1, stride=2, padding_mode="reflect")),
+    ("SO2", 3, dict(dilation=2, bias=False)), ("C8", 3, dict(padding=2, padding_mode="circular")),
+    ("SO2", 3, dict(padding=2)), ("O2", 2, dict(padding=1)), ("SO2", 1, dict(padding=2)),
+    ("trivial", 4, dict(padding=2)), ("irrep1", 3, dict(padding=2, bias=False))])
+def test_training_forward_with_the_output_basis_change_equals_the_filter_path(group, fields, kwargs):
+    """R2Conv changes the basis of the output instead of the filter when that is cheaper (small batches in
+    training); values and gradients must be those of the plain convolution with the expanded filter.  SO2, O2,
+    trivial and irrep1 fields have Q_out = I (the change of basis is a reordering); SO2 with one field and the
+    trivial fields make that reordering a no-op, where the bias must still not alias the convolution's output."""
+    from e2layers import nn
+    t = _field_type(group, fields)
     torch.manual_seed(0)
     conv = nn.R2Conv(t, t, 5, **kwargs).double()
+    if conv.bias is not None:
+        torch.nn.init.normal_(conv.bias)
     x = torch.randn(2, t.size, 13, 13, dtype=torch.float64, requires_grad=True)
     calls = []
     original = conv.basisexpansion.rows_filter
@@ -132,3 +154,17 @@ def test_training_forward_with_the_output_basis_change_equals_the_filter_path(gr
     torch.testing.assert_close(y, y_ref, rtol=1e-10, atol=1e-10)
     for g, g_ref in zip(grads, grads_ref):
         torch.testing.assert_close(g, g_ref, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("group", ["C8", "SO2", "O2", "trivial", "irrep1"])
+def test_expansion_gradient_is_the_exact_adjoint(group):
+    """The custom backward (both the Q_out product and the Q_out = I reordering) against finite differences,
+    in float64, on a layer mixing two field types (so the placement gather runs too) and on one type."""
+    from e2layers import nn
+    t = _field_type(group, 2)
+    mixed = nn.FieldType(t.gspace, list(t.representations) + [t.gspace.trivial_repr])
+    for in_type, out_type in ((t, t), (mixed, t), (t, mixed)):
+        expansion = BasisExpansion([r.basisgen for r in in_type.representations],
+                                   [r.basisgen for r in out_type.representations], 3, dtype=torch.float64)
+        w = torch.randn(expansion.dimension(), dtype=torch.float64, requires_grad=True)
+        assert torch.autograd.gradcheck(expansion, (w,), eps=1e-6, atol=1e-8)

@@ -302,7 +302,9 @@ class R2Conv(_R2ConvBase):
         b, _, h, w = y.shape
         S = q.shape[0]
         n = self.out_type.size // S
-        y = torch.matmul(q, y.view(b, S, n * h * w)).view(b, S, n, h, w).transpose(1, 2).contiguous()
+        if not self._basisexpansion.rows_are_channels:
+            y = torch.matmul(q, y.view(b, S, n * h * w))
+        y = y.view(b, S, n, h, w).transpose(1, 2).contiguous()
         if self.bias is not None:    # (the copy above is no autograd input: it may be updated in place)
             y.add_((self.bias_expansion.to(self.bias.dtype) @ self.bias).view(1, n, S, 1, 1))
         return y.view(b, self.out_type.size, h, w)                              # channels (field, x)
