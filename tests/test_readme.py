@@ -1,0 +1,40 @@
+"""The README's Python blocks run as written, and what their comments promise holds (so it cannot go stale)."""
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+
+pytestmark = pytest.mark.usefixtures("private_cache")
+
+
+def _run(block: str) -> dict:
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)     # the README's own text, not user input
+    return namespace
+
+
+def test_the_readme_has_its_python_blocks():
+    assert len(BLOCKS) >= 2
+
+
+def test_getting_started_snippet():
+    (block,) = [b for b in BLOCKS if "from e2layers import gspaces, nn" in b]
+    ns = _run(block)
+    conv, x = ns["conv"], ns["x"]
+    y = conv(x)
+    assert y.shape == torch.Size([16, 80, 28, 28])                         # the comment's shape
+    conv.eval()
+    plain = conv.export()
+    assert isinstance(plain, torch.nn.Conv2d)
+    torch.testing.assert_close(plain(x.tensor), conv(x).tensor, rtol=1e-5, atol=1e-5)   # "with the same output"
+
+
+def test_engine_snippet():
+    (block,) = [b for b in BLOCKS if "import basisgen, cache" in b]
+    ns = _run(block)
+    assert ns["A"] and all(ns["basisgen"].verify(a) for a in ns["A"])
+    assert ns["basis"].shape[1:] == (16, 16, 7, 7)                          # "(B, 16, 16, 7, 7) filters"
