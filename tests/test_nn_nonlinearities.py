@@ -17,41 +17,18 @@ from e2layers import gspaces, nn
 from e2layers.checkpoint import convert_e2cnn_state_dict
 from e2layers.group import change_basis
 
+from e2cnn_tokens import representation
+from spaces import GSPACES
+
 DATA = Path(__file__).parent / "data" / "e2cnn"
 
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
 
-GSPACES = {
-    "C1": lambda: gspaces.TrivialOnR2(),
-    "C4": lambda: gspaces.Rot2dOnR2(4),
-    "C8": lambda: gspaces.Rot2dOnR2(8),
-    "D1": lambda: gspaces.FlipRot2dOnR2(1),
-    "D4": lambda: gspaces.FlipRot2dOnR2(4),
-    "SO2": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=3),
-    "O2": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=3),
-}
-
-
-def field(gs, token):
-    """The generator's tokens: ``regular``, ``trivial``, ``irrep:1``, ``quotient:<id>``, ``induced:<id>:<irrep>``."""
-    kind, _, arg = token.partition(":")
-    if kind == "regular":
-        return gs.regular_repr
-    if kind == "trivial":
-        return gs.trivial_repr
-    if kind == "irrep":
-        return gs.irrep(*[int(a) for a in arg.split(",")])
-    if kind == "quotient":
-        return gs.quotient_repr(eval(arg))
-    sid, irrep = arg.split(":")
-    sid = eval(sid)
-    return gs.induced_repr(sid, gs.fibergroup.subgroup(sid)[0].irrep(*[int(a) for a in irrep.split(",")]))
-
 
 def ftype(gs, tokens):
-    return nn.FieldType(gs, [field(gs, t) for t in tokens])
+    return nn.FieldType(gs, [representation(gs, t) for t in tokens])
 
 
 def _input(t, size=5, dtype=torch.float32, batch=2):

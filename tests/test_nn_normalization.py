@@ -7,7 +7,6 @@ float32 (< 1e-5) and float64 (< 1e-10), under the grid-exact elements of C8, D4,
 values come from e2cnn 0.2.3 (tests/data/e2cnn/generate_batchnorm.py), torch's BatchNorm2d, GroupNorm and
 LayerNorm, and hand computations.
 """
-import ast
 import copy
 import json
 import pickle
@@ -19,6 +18,8 @@ import torch
 
 from e2layers import gspaces, nn
 from e2layers.group import directsum
+
+from e2cnn_tokens import representation
 
 DATA = Path(__file__).parent / "data" / "e2cnn"
 # exports must run under torch.jit.script, which torch >= 2.10 marks deprecated
@@ -309,22 +310,11 @@ def test_cuda(name, group):
 
 
 # ---- values against independent references --------------------------------------------------------------
-def _e2cnn_rep(gs, spec):
-    if spec in ("regular", "trivial"):
-        return gs.regular_repr if spec == "regular" else gs.trivial_repr
-    kind, *args = spec.split(":")
-    if kind == "irrep":
-        return gs.irrep(*[int(a) for a in args[0].split(",")])
-    if kind == "quotient":
-        return gs.quotient_repr(ast.literal_eval(args[0]))
-    return _induced(gs, ast.literal_eval(args[0]), tuple(int(a) for a in args[1].split(",")))
-
-
 def _e2cnn_case(case):
     meta = json.loads((DATA / "batchnorm.json").read_text())[case]
     data = np.load(DATA / "batchnorm.npz")
     gs = GSPACES[meta["gspace"]]()
-    t = nn.FieldType(gs, [_e2cnn_rep(gs, s) for s in meta["fields"]])
+    t = nn.FieldType(gs, [representation(gs, s) for s in meta["fields"]])
     module = getattr(nn, meta["module"])(t, **meta["kwargs"])
     states = {when: {k[len(f"{case}__{when}__"):]: torch.as_tensor(data[k]) for k in data.files
                      if k.startswith(f"{case}__{when}__")} for when in ("init", "final")}

@@ -10,17 +10,10 @@ import torch
 
 from e2layers import gspaces, nn
 
+from spaces import GSPACES, FINITE
+
 
 pytestmark = pytest.mark.usefixtures("private_cache")
-
-
-GSPACES = {
-    "C1": lambda: gspaces.TrivialOnR2(),
-    "C4": lambda: gspaces.Rot2dOnR2(4),
-    "C8": lambda: gspaces.Rot2dOnR2(8),
-    "D1": lambda: gspaces.FlipRot2dOnR2(1),
-    "D4": lambda: gspaces.FlipRot2dOnR2(4),
-}
 
 
 def _type(gs):
@@ -55,7 +48,7 @@ def _input(t, size, dtype=torch.float32, batch=2):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("gs_name", list(GSPACES))
+@pytest.mark.parametrize("gs_name", FINITE)
 @pytest.mark.parametrize("name,factory,size", MODULES, ids=MOD_IDS)
 def test_equivariance(name, factory, size, gs_name, dtype):
     gs = GSPACES[gs_name]()

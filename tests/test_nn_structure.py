@@ -18,6 +18,8 @@ import torch
 from e2layers import group, gspaces, nn
 from e2layers.checkpoint import convert_e2cnn_state_dict
 
+from spaces import GSPACES
+
 DATA = Path(__file__).parent / "data" / "e2cnn"
 E2CNN = json.loads((DATA / "structure.json").read_text())
 ARRAYS = np.load(DATA / "structure.npz")
@@ -25,18 +27,6 @@ ARRAYS = np.load(DATA / "structure.npz")
 
 
 pytestmark = pytest.mark.usefixtures("private_cache")
-
-
-GSPACES = {
-    "C1": lambda: gspaces.TrivialOnR2(),
-    "C4": lambda: gspaces.Rot2dOnR2(4),
-    "C8": lambda: gspaces.Rot2dOnR2(8),
-    "D1": lambda: gspaces.FlipRot2dOnR2(1),
-    "D4": lambda: gspaces.FlipRot2dOnR2(4),
-    "SO2": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=3),
-    "O2": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=3),
-    "Flip": lambda: gspaces.Flip2dOnR2(),
-}
 MAIN = ["C8", "D4", "SO2", "O2"]
 
 

@@ -16,6 +16,7 @@ irreps, e2cnn's ``state_dict`` keys and shapes) and ``nonlinearities.npz`` (``<c
 before the forward pass, and ``<case>__rep__<name>`` the matrices of each concatenated representation on the
 group elements, in the order of ``elements`` in the json).
 """
+import ast
 import json
 from pathlib import Path
 
@@ -52,10 +53,10 @@ def field(gs, token):
     if kind == "irrep":
         return gs.irrep(*[int(a) for a in arg.split(",")])
     if kind == "quotient":
-        return gs.quotient_repr(eval(arg))
+        return gs.quotient_repr(ast.literal_eval(arg))
     if kind == "induced":
         sid, irr = arg.split(":")
-        sid = eval(sid)
+        sid = ast.literal_eval(sid)
         return gs.induced_repr(sid, gs.fibergroup.subgroup(sid)[0].irrep(*[int(a) for a in irr.split(",")]))
     raise ValueError(token)
 
