@@ -3,15 +3,18 @@
 Run only in an environment with e2cnn 0.2.3 and numpy<2 (see generate.py for the recipe); the one patch
 (``_ContiguousEinsum``) only changes the memory layout of GNormBatchNorm's einsum results, not a value::
 
-    /work/e2cnn-venv/bin/python tests/data/e2cnn/generate_batchnorm.py
+    PYTHONHASHSEED=0 /work/e2cnn-venv/bin/python tests/data/e2cnn/generate_batchnorm.py
+
+(GNormBatchNorm creates its parameters in the order of a set of representation names, so the random
+values each receives depend on the hash seed: fix it to reproduce the file.)
 
 For each case of ``batchnorm.json`` (module, gspace, fields, keyword arguments): random parameters are set,
 the module takes two training steps (inputs ``x0``, ``x1``) and one eval step (``x2``).  ``batchnorm.npz``
 holds, under ``<case>__``, the inputs, the outputs ``y0``..``y2``, and the full ``state_dict`` before
 (``init__<key>``) and after (``final__<key>``) the steps, e2cnn's derived buffers included.
 """
-import ast
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -22,6 +25,8 @@ from e2cnn.nn.modules.batchnormalization import gnorm
 
 warnings.filterwarnings("ignore")
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent.parent))      # tests/, for the fixtures' token reader
+from e2cnn_tokens import representation  # noqa: E402
 
 
 class _ContiguousEinsum:
@@ -50,27 +55,12 @@ CASES = {
 }
 
 
-def rep(gs, spec):
-    """A representation from its spec: regular, trivial, irrep:<id>, quotient:<subgroup id>,
-    induced:<subgroup id>:<subgroup irrep id>."""
-    if spec in ("regular", "trivial"):
-        return gs.regular_repr if spec == "regular" else gs.trivial_repr
-    kind, *args = spec.split(":")
-    if kind == "irrep":
-        return gs.irrep(*[int(a) for a in args[0].split(",")])
-    if kind == "quotient":
-        return gs.quotient_repr(ast.literal_eval(args[0]))
-    G = gs.fibergroup
-    sid = ast.literal_eval(args[0])
-    return G.induced_representation(sid, G.subgroup(sid)[0].irrep(*[int(a) for a in args[1].split(",")]))
-
-
 def main():
     arrays = {}
     gen = torch.Generator().manual_seed(0)
     for case, (module, gspace, fields, kwargs) in CASES.items():
         gs = GSPACES[gspace]()
-        t = nn.FieldType(gs, [rep(gs, s) for s in fields])
+        t = nn.FieldType(gs, [representation(gs, s) for s in fields])
         bn = getattr(nn, module)(t, **kwargs)
         with torch.no_grad():
             for name, p in bn.named_parameters():

@@ -12,7 +12,6 @@ Writes ``filters.npz`` (for each case: ``<case>__weights`` (D,), ``<case>__filte
 ``<case>__bias`` and ``<case>__expanded_bias`` when the layer has a bias) and ``filters.json``
 (the field types, kernel size, dilation and the weight dimension of each case).
 """
-import ast
 import json
 import sys
 import warnings
@@ -24,8 +23,9 @@ from e2cnn import gspaces, nn
 from e2cnn.nn.modules.r2_conv import basisexpansion_singleblock
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parents[2]))      # the repository root, for benchmarks._cases
+sys.path[:0] = [str(HERE.parents[2]), str(HERE.parents[1])]   # the repository root and tests/
 from benchmarks._cases import patch_e2cnn  # noqa: E402
+from e2cnn_tokens import representation  # noqa: E402
 
 warnings.filterwarnings("ignore")
 patch_e2cnn()    # uint8 masks -> bool, the one patch (benchmarks/_cases.py)
@@ -47,23 +47,13 @@ CASES = {
 }
 
 
-def rep(gs, spec):
-    if spec == "regular":
-        return gs.regular_repr
-    if spec == "trivial":
-        return gs.trivial_repr
-    kind, arg = spec.split(":")
-    if kind == "irrep":
-        return gs.irrep(*[int(x) for x in arg.split(",")])
-    return gs.quotient_repr(ast.literal_eval(arg))
-
-
 def main():
     arrays, meta = {}, {}
     for name, (gspace, ins, outs, k, dilation) in CASES.items():
         basisexpansion_singleblock._stored_filters.clear()
         gs = GSPACES[gspace]()
-        conv = nn.R2Conv(nn.FieldType(gs, [rep(gs, s) for s in ins]), nn.FieldType(gs, [rep(gs, s) for s in outs]),
+        conv = nn.R2Conv(nn.FieldType(gs, [representation(gs, s) for s in ins]),
+                         nn.FieldType(gs, [representation(gs, s) for s in outs]),
                          k, dilation=dilation, padding=0)
         gen = torch.Generator().manual_seed(0)
         with torch.no_grad():

@@ -16,8 +16,8 @@ irreps, e2cnn's ``state_dict`` keys and shapes) and ``nonlinearities.npz`` (``<c
 before the forward pass, and ``<case>__rep__<name>`` the matrices of each concatenated representation on the
 group elements, in the order of ``elements`` in the json).
 """
-import ast
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,8 @@ import e2cnn.group.representation as e2rep
 from e2cnn import gspaces, nn
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent.parent))      # tests/, for the fixtures' token reader
+from e2cnn_tokens import representation  # noqa: E402
 RNG = np.random.default_rng(0)
 
 
@@ -43,26 +45,8 @@ GSPACES = {
 }
 
 
-def field(gs, token):
-    """``regular``, ``trivial``, ``irrep:1`` / ``irrep:1,1``, ``quotient:<id>``, ``induced:<id>:<irrep id>``."""
-    kind, _, arg = token.partition(":")
-    if kind == "regular":
-        return gs.regular_repr
-    if kind == "trivial":
-        return gs.trivial_repr
-    if kind == "irrep":
-        return gs.irrep(*[int(a) for a in arg.split(",")])
-    if kind == "quotient":
-        return gs.quotient_repr(ast.literal_eval(arg))
-    if kind == "induced":
-        sid, irr = arg.split(":")
-        sid = ast.literal_eval(sid)
-        return gs.induced_repr(sid, gs.fibergroup.subgroup(sid)[0].irrep(*[int(a) for a in irr.split(",")]))
-    raise ValueError(token)
-
-
 def ftype(gs, tokens):
-    return nn.FieldType(gs, [field(gs, t) for t in tokens])
+    return nn.FieldType(gs, [representation(gs, t) for t in tokens])
 
 
 C8_NORM = ["irrep:1", "regular", "trivial", "irrep:1", "irrep:4", "regular", "irrep:2"]
