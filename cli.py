@@ -1,9 +1,10 @@
 """The ``basisgen`` command line (click): demo, precompute, inspect, latex, plot, cache, derive.
 
-``basisgen demo`` is the main job on a built-in default.  Private helpers live next to this module:
-``cli_tasks`` (group and representation specs, precompute tasks and worker processes, text tables),
-``cli_cache`` (the ``cache`` subcommands), ``cli_demo`` (the demo network; torch, imported by ``demo``
-only) and ``cli_plot`` (matplotlib, imported by ``plot`` only).  Errors print one
+``basisgen demo`` is the main job on a built-in default.  This file installs as ``basisgen.cli``; the
+subcommand bodies and helpers live in the folder ``commands/`` next to it (``basisgen.commands``):
+``tasks`` (group and representation specs, precompute tasks and worker processes, text tables),
+``cache`` (the ``cache`` subcommands), ``demo`` (the demo network; torch, imported by ``demo``
+only) and ``plot`` (matplotlib, imported by ``plot`` only).  Errors print one
 line and exit with 2 (usage) or 1 (runtime); ``basisgen --debug ...`` shows the traceback instead.
 docs/cli.md is the reference.
 """
@@ -23,14 +24,14 @@ from typing import Any, List, Optional, Sequence
 import click
 
 import basisgen
-import cache
+from basisgen import cache
 from basisgen.derivation import derive_angular_basis
 from basisgen.errors import EmptyBasisError
 from basisgen.latex import group_table_latex, kernel_latex, pair_latex
 from basisgen.sampling import sample_basis
 from basisgen.verify import verify
-from cli_cache import cache_command
-from cli_tasks import (RecordingCache, Task, format_size, format_table, load_factory, parse_groups,
+from basisgen.commands.cache import cache_command
+from basisgen.commands.tasks import (RecordingCache, Task, format_size, format_table, load_factory, parse_groups,
                        parse_representations, run_tasks, summarise)
 
 CONTEXT = dict(help_option_names=["-h", "--help"], max_content_width=100)
@@ -93,7 +94,7 @@ def main(debug: bool) -> None:
     """
 
 
-main.add_command(cache_command)     # cli_cache.py: path, ls, info, verify, clear, export, import
+main.add_command(cache_command)     # commands/cache.py: path, ls, info, verify, clear, export, import
 
 
 # ---- shared argument parsing ---------------------------------------------------------------------------
@@ -173,7 +174,7 @@ def precompute(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff,
     Examples:
       basisgen precompute C4,C8,D4-D8 -r regular -r trivial -k 3,5,7 --jobs 4
       basisgen precompute SO2 -r irreps --irreps-up-to 2 -k 5 --json
-      basisgen precompute --model cli_demo:demo_network
+      basisgen precompute --model basisgen.commands.demo:demo_network
     """
     store = RecordingCache()
     if store.write_root is None:
@@ -271,7 +272,7 @@ def inspect(group, in_spec, out_spec, kernel_size, dilation, sigma, frequencies_
       basisgen inspect C8 --in 1 --out 2 -k 5
       basisgen inspect D4 --in trivial --out regular -k 7 --json
     """
-    from cli_plot import element_filter
+    from basisgen.commands.plot import element_filter
     G = _group(group, irreps_up_to=10)
     rho_in, rho_out = _representation(G, in_spec, "--in"), _representation(G, out_spec, "--out")
     store = RecordingCache()
@@ -416,9 +417,9 @@ def plot(group, in_spec, out_spec, kernel_size, max_elements, output, dpi) -> No
     try:
         importlib.import_module("matplotlib")
     except ImportError:
-        from cli_plot import MISSING_MATPLOTLIB
+        from basisgen.commands.plot import MISSING_MATPLOTLIB
         raise click.ClickException(MISSING_MATPLOTLIB) from None
-    from cli_plot import plot_basis
+    from basisgen.commands.plot import plot_basis
     basis = cache.BasisCache().get(rho_in, rho_out, kernel_size)
     chosen = sorted(set(np.linspace(0, len(basis) - 1, min(max_elements, len(basis))).round().astype(int).tolist()))
     title = f"{G.name}: {rho_in.name} -> {rho_out.name}, kernel size {kernel_size} ({len(chosen)} of {len(basis)} elements)"
@@ -445,7 +446,7 @@ def demo(group, size, seed) -> None:
     total = time.perf_counter()
     t = time.perf_counter()
     import torch
-    import cli_demo
+    from basisgen.commands import demo as cli_demo
     from e2layers import nn
     t_import = time.perf_counter() - t
     try:

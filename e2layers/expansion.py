@@ -29,7 +29,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-import cache as basis_cache
+from basisgen import cache as basis_cache
 from basisgen.errors import EmptyBasisError
 from basisgen.representation import Representation
 from basisgen.sampling import SampledBasis

@@ -77,7 +77,7 @@ def _write_json(path: Path, value) -> None:
 
 
 def hammer(settings) -> None:
-    import cache
+    from basisgen import cache
 
     out = Path(settings["out"])
     name = settings["name"]
@@ -116,8 +116,8 @@ def hammer(settings) -> None:
 
 
 def pause_in_publish(settings) -> None:
-    import cache
-    import cache.entry
+    from basisgen import cache
+    import basisgen.cache.entry
 
     marker = Path(settings["marker"])
 
@@ -133,7 +133,7 @@ def pause_in_publish(settings) -> None:
 
 def get(settings) -> None:
     """Get the configurations from a fresh cache; save the arrays and the stats."""
-    import cache
+    from basisgen import cache
 
     c = cache.BasisCache()
     out = Path(settings["out"])
@@ -148,7 +148,7 @@ def get(settings) -> None:
 
 
 def churn(settings) -> None:
-    import cache
+    from basisgen import cache
 
     c = cache.BasisCache()
     in_repr, out_repr, k, kwargs = make_config(settings["config"])
@@ -158,7 +158,7 @@ def churn(settings) -> None:
 
 
 def keys(settings) -> None:
-    import cache
+    from basisgen import cache
     from basisgen.radial import basis_params
     from basisgen.sampling import resolve_axis
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-import cache
+from basisgen import cache
 
 # the e2cnn fixture generator runs only in an e2cnn environment; never collect it
 collect_ignore_glob = ["data/*"]

@@ -70,7 +70,7 @@ def main(rank: int, world_size: int, out_dir: str) -> None:
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
-    import cache
+    from basisgen import cache
 
     dist.init_process_group("gloo", init_method=f"file://{os.path.join(out_dir, 'rendezvous')}", rank=rank,
                             world_size=world_size, timeout=timedelta(seconds=60))

@@ -31,12 +31,12 @@ import numpy as np
 import pytest
 
 import basisgen
-import cache
-import cache.store
+from basisgen import cache
+import basisgen.cache.store
 from basisgen.radial import basis_params
 from basisgen.sampling import resolve_axis, sample_basis
-from cache import BasisCache, basis_key, cache_roots
-from cache.entry import read_entry
+from basisgen.cache import BasisCache, basis_key, cache_roots
+from basisgen.cache.entry import read_entry
 from cache_worker import make_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -652,7 +652,7 @@ def test_basis_filter_is_computed_in_memory_and_the_log_says_why(tmp_path, caplo
     def outer_rings(attributes):
         return attributes["ring"] > 0
 
-    with caplog.at_level(logging.INFO, logger="cache.store"):
+    with caplog.at_level(logging.INFO, logger="basisgen.cache.store"):
         basis = c.get(in_repr, out_repr, k, basis_filter=outer_rings, **kw)
     assert any(r.levelno == logging.INFO and "basis_filter" in r.getMessage() and "not cached" in r.getMessage()
                for r in caplog.records)

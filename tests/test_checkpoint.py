@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-import cache
+from basisgen import cache
 from e2layers import gspaces, nn
 from e2layers.checkpoint import load_e2cnn_state_dict
 

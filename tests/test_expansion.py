@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import basisgen as bg
-import cache
+from basisgen import cache
 from e2layers.expansion import BasisExpansion
 
 DATA = Path(__file__).parent / "data" / "e2cnn"

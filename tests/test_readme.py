@@ -34,7 +34,7 @@ def test_getting_started_snippet():
 
 
 def test_engine_snippet():
-    (block,) = [b for b in BLOCKS if "import basisgen, cache" in b]
+    (block,) = [b for b in BLOCKS if "from basisgen import cache" in b]
     ns = _run(block)
     assert ns["A"] and all(ns["basisgen"].verify(a) for a in ns["A"])
     assert ns["basis"].shape[1:] == (16, 16, 7, 7)                          # "(B, 16, 16, 7, 7) filters"

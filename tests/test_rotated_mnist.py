@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-import cache
+from basisgen import cache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import torch
 
-import cache
-from cache.entry import read_entry
+from basisgen import cache
+from basisgen.cache.entry import read_entry
 from ddp_worker import HALF, LR, STEPS_FROZEN_BN, STEPS_TRAIN_BN, build_model, filters, global_batch, snapshot
 from e2layers import nn
 

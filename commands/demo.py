@@ -1,7 +1,7 @@
 """The network of ``basisgen demo`` (a helper of ``cli.py``): a small C_N-equivariant CNN and a plain CNN
 with the same channel counts, and their equivariance error under 90-degree rotations of the grid.
 
-``demo_network`` is also a model factory for ``basisgen precompute --model cli_demo:demo_network``.
+``demo_network`` is also a model factory for ``basisgen precompute --model basisgen.commands.demo:demo_network``.
 """
 from __future__ import annotations
 

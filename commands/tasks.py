@@ -23,7 +23,7 @@ import numpy as np
 import basisgen
 from basisgen.errors import EmptyBasisError
 from basisgen.representation import Representation
-from cache import BasisCache
+from basisgen.cache import BasisCache
 
 _RANGE = re.compile(r"([CD])(\d+)-([CD]?)(\d+)", re.IGNORECASE)
 _IDS = re.compile(r"-?\d+(,-?\d+)*")

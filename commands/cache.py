@@ -15,8 +15,8 @@ from typing import Any, Optional
 import click
 
 import basisgen
-import cache
-from cli_tasks import format_size, format_table
+from basisgen import cache
+from basisgen.commands.tasks import format_size, format_table
 
 
 @click.group(name="cache", short_help="Manage the basis cache: path, ls, info, verify, clear, export, import.")
