@@ -14,7 +14,7 @@ Examples
 ([(-3, 0), (1, 0)], True)
 """
 from .derivation import clear_memo, derive_angular_basis, memo_info
-from .errors import EmptyBasisError
+from .errors import EmptyBasisError, InvalidTypeError, InvalidValueError
 from .groups import (O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, Group, cyclic_group, dihedral_group,
                      flip_group, group_from_name, o2_group, so2_group, trivial_group)
 from .harmonics import HarmonicElement
@@ -31,7 +31,7 @@ from .verify import Verification, verify
 __version__ = "0.1.0"
 
 __all__ = [
-    "EmptyBasisError", "Group", "CyclicGroup", "DihedralGroup", "SO2", "O2", "FlipGroup", "cyclic_group",
+    "EmptyBasisError", "InvalidValueError", "InvalidTypeError", "Group", "CyclicGroup", "DihedralGroup", "SO2", "O2", "FlipGroup", "cyclic_group",
     "dihedral_group", "so2_group", "o2_group", "flip_group", "trivial_group", "group_from_name", "Irrep",
     "Representation", "directsum", "change_basis", "regular_representation", "quotient_representation",
     "coset_representatives", "induced_representation", "subgroup", "restrict_irrep", "restrict_representation", "HarmonicElement",
