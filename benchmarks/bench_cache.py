@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, sys, time
 import numpy as np
-import basisgen, cache
+import basisgen
+from basisgen import cache
 mode, name, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
 G = basisgen.group_from_name(name)
 rho = G.regular_representation

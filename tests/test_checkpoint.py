@@ -64,7 +64,8 @@ def test_loader_names_missing_and_unexpected_keys():
 
 
 BUILD = """
-import json, cache
+import json
+from basisgen import cache
 from e2layers import gspaces, nn
 gs = gspaces.FlipRot2dOnR2(4)
 t = nn.FieldType(gs, 2 * [gs.regular_repr])

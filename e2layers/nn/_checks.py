@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Tuple, Union
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 from .field_type import FieldType
 
 IntOrPair = Union[int, Tuple[int, int]]
@@ -17,7 +19,7 @@ _HINTS = {
 def check_field_type(in_type: Any, name: str = "in_type") -> FieldType:
     """``in_type`` itself, or a ``TypeError`` naming ``name``."""
     if not isinstance(in_type, FieldType):
-        raise TypeError(f"{name} must be a FieldType, got {type(in_type).__name__}")
+        raise InvalidTypeError(f"{name} must be a FieldType, got {type(in_type).__name__}")
     return in_type
 
 
@@ -33,7 +35,7 @@ def check_supports(in_type: Any, tag: str, module: str, what: str, hint: str = "
     bad = unsupported(in_type, tag)
     if bad:
         hint = hint or _HINTS.get(tag, "")
-        raise ValueError(f"{module} needs representations supporting {tag!r} ({what}); in_type {in_type!r} has "
+        raise InvalidValueError(f"{module} needs representations supporting {tag!r} ({what}); in_type {in_type!r} has "
                          f"unsupported representations {bad}." + (f" {hint}" if hint else ""))
     return in_type
 
@@ -49,7 +51,7 @@ def check_shape(module: Any, input_shape: Iterable[int], spatial: bool) -> Tuple
     shape = tuple(input_shape)
     if len(shape) < 2 or shape[1] != module.in_type.size or (spatial and len(shape) != 4):
         what = "(batch, %d, H, W)" % module.in_type.size if spatial else "(batch, %d, ...)" % module.in_type.size
-        raise ValueError(f"input_shape must be {what}, got {shape}")
+        raise InvalidValueError(f"input_shape must be {what}, got {shape}")
     return shape
 
 
@@ -57,14 +59,14 @@ def pair(value: Any, name: str, minimum: int) -> Tuple[int, int]:
     """An int or a pair of ints, each at least ``minimum``, as a pair."""
     result = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(result) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in result):
-        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+        raise InvalidValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
     return result
 
 
 def probability(p: Any, name: str = "p") -> float:
     """A probability in [0, 1] as a float."""
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
+        raise InvalidValueError(f"{name} must be a probability in [0, 1], got {p!r}")
     return float(p)
 
 

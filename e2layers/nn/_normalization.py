@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 from ._checks import check_shape
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
@@ -22,7 +24,7 @@ from .field_type import FieldType
 # ---- argument checks --------------------------------------------------------------------------------------
 def check_eps(eps: Any) -> float:
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
-        raise ValueError(f"eps must be a positive float, got {eps!r}")
+        raise InvalidValueError(f"eps must be a positive float, got {eps!r}")
     return float(eps)
 
 
@@ -31,13 +33,13 @@ def check_momentum(momentum: Any) -> Optional[float]:
     if momentum is None:
         return None
     if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
-        raise ValueError(f"momentum must be a float in [0, 1] or None, got {momentum!r}")
+        raise InvalidValueError(f"momentum must be a float in [0, 1] or None, got {momentum!r}")
     return float(momentum)
 
 
 def check_flag(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, int, np.bool_)) or value not in (0, 1):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
+        raise InvalidTypeError(f"{name} must be a bool, got {value!r}")
     return bool(value)
 
 
@@ -175,7 +177,7 @@ class FieldNormalization(ExactBuffers, EquivariantModule):
     def _tensor(self, input: Any) -> torch.Tensor:
         self._check_input(input)
         if input.tensor.ndim != 4:
-            raise ValueError(f"{type(self).__name__} expects a (batch, channels, H, W) tensor, got shape "
+            raise InvalidValueError(f"{type(self).__name__} expects a (batch, channels, H, W) tensor, got shape "
                              f"{tuple(input.tensor.shape)}")
         return input.tensor
 

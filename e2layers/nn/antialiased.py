@@ -13,6 +13,8 @@ from typing import Tuple
 import torch
 import torch.nn.functional as F
 
+from basisgen.errors import InvalidValueError
+
 from ._checks import IntOrPair, check_field_type, check_shape, pair, pool_size
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -26,7 +28,7 @@ def _gaussian_filter(sigma: float, radius_in_sigmas: int, channels: int) -> torc
     """e2cnn's depthwise blur filter, shape ``(channels, 1, n, n)`` with ``n = 2 round(radius_in_sigmas sigma)
     + 1``: a normalised Gaussian of standard deviation ``sigma`` (pixels) centred on the middle pixel."""
     if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not sigma > 0:
-        raise ValueError(f"sigma must be a positive float, got {sigma!r}")
+        raise InvalidValueError(f"sigma must be a positive float, got {sigma!r}")
     n = 2 * int(round(radius_in_sigmas * sigma)) + 1
     t = torch.arange(n, dtype=torch.float64) - (n - 1) / 2
     g = torch.exp(-(t[:, None] ** 2 + t[None, :] ** 2) / (2 * float(sigma) ** 2))
@@ -146,7 +148,7 @@ class PointwiseAvgPoolAntialiased(EquivariantModule):
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
         if input.tensor.ndim != 4:
-            raise ValueError(f"PointwiseAvgPoolAntialiased expects a (batch, channels, H, W) tensor, got shape "
+            raise InvalidValueError(f"PointwiseAvgPoolAntialiased expects a (batch, channels, H, W) tensor, got shape "
                              f"{tuple(input.tensor.shape)}")
         return GeometricTensor(F.conv2d(input.tensor, self.filter, stride=self.stride, padding=self.padding,
                                         groups=input.tensor.shape[1]), self.out_type)

@@ -18,6 +18,8 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 import torch
 
+from basisgen.errors import InvalidValueError
+
 from ..group import Representation
 from ._checks import check_shape, check_supports
 from ._memory_format import keep_memory_format
@@ -69,7 +71,7 @@ def _doubled(matrix: np.ndarray, rho: Any, element: Any) -> np.ndarray:
     nonzero = np.abs(matrix) > _TOL
     if not (np.all(nonzero.sum(axis=0) == 1) and np.all(nonzero.sum(axis=1) == 1)
             and np.allclose(np.abs(matrix[nonzero]), 1.0, atol=_TOL)):
-        raise ValueError(f"ConcatenatedNonLinearity needs representations given by signed permutation matrices; "
+        raise InvalidValueError(f"ConcatenatedNonLinearity needs representations given by signed permutation matrices; "
                          f"{rho.name!r} maps element {element!r} to\n{np.round(matrix, 6)}")
     out = np.zeros((2 * s, 2 * s))
     for i, j in zip(*np.nonzero(nonzero)):
@@ -116,7 +118,7 @@ def concatenated_representation(rho: Any) -> Representation:
     if name in G.representations:
         return G.representations[name]
     if G.elements is None:
-        raise ValueError(f"ConcatenatedNonLinearity needs a finite group; {G.name} is continuous")
+        raise InvalidValueError(f"ConcatenatedNonLinearity needs a finite group; {G.name} is continuous")
     elements = list(G.elements)
     matrices = [_doubled(np.asarray(rho(g), dtype=float), rho, g) for g in elements]
     columns: List[np.ndarray] = []
@@ -144,7 +146,9 @@ def concatenated_representation(rho: Any) -> Representation:
             # each block of d channels becomes a block of 2d interleaved channels
             head, _, d = t.rpartition("_")
             tags.add(f"{head}_{2 * int(d)}")
-    return Representation(G, name, irreps, Q, tags)
+    # user-built representations are not registered (as in e2cnn): register this one so it is built once
+    G.representations[name] = Representation(G, name, irreps, Q, tags)
+    return G.representations[name]
 
 
 class ConcatenatedNonLinearity(EquivariantModule):
@@ -177,7 +181,7 @@ class ConcatenatedNonLinearity(EquivariantModule):
                        "signed-permutation representations of finite groups: one-dimensional irreps, regular and "
                        "quotient representations", "Use NormNonLinearity or GatedNonLinearity1 for other fields.")
         if function not in _FUNCTIONS:
-            raise ValueError(f"function must be one of {list(_FUNCTIONS)}, got {function!r}")
+            raise InvalidValueError(f"function must be one of {list(_FUNCTIONS)}, got {function!r}")
         self.space = in_type.gspace
         self.in_type = in_type
         self._function = function

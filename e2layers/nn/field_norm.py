@@ -23,6 +23,8 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
+from basisgen.errors import InvalidValueError
+
 from ._checks import check_field_type, check_shape
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -143,7 +145,7 @@ class FieldNorm(ExactBuffers, EquivariantModule):
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
         if input.tensor.ndim != 4:
-            raise ValueError(f"FieldNorm expects a (batch, channels, H, W) tensor, got shape "
+            raise InvalidValueError(f"FieldNorm expects a (batch, channels, H, W) tensor, got shape "
                              f"{tuple(input.tensor.shape)}")
         weight, bias = self._affine()
         y = field_layer_norm(input.tensor, self._direction, self._scale, self.eps, self.pixelwise, weight, bias)

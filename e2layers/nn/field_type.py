@@ -10,6 +10,8 @@ import scipy.linalg
 import scipy.sparse
 import torch
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 from ._memory_format import keep_memory_format
 from .field_notation import notation, parse_representations
 
@@ -47,13 +49,13 @@ class FieldType:
         if not isinstance(representations, list) and hasattr(representations, "__iter__"):
             representations = list(representations)
         if not isinstance(representations, list) or len(representations) == 0:
-            raise ValueError(f"representations must be a non-empty list of representations, got {representations!r}")
+            raise InvalidValueError(f"representations must be a non-empty list of representations, got {representations!r}")
         for rho in representations:
             if not hasattr(rho, "basisgen") or not hasattr(rho, "group"):
-                raise TypeError(f"representations must be e2layers representations, got {type(rho).__name__} "
+                raise InvalidTypeError(f"representations must be e2layers representations, got {type(rho).__name__} "
                                 f"({rho!r})")
             if rho.group != gspace.fibergroup:
-                raise ValueError(f"representation {rho.name!r} belongs to group {rho.group.name}, but the gspace "
+                raise InvalidValueError(f"representation {rho.name!r} belongs to group {rho.group.name}, but the gspace "
                                  f"{gspace.name} has fibre group {gspace.fibergroup.name}")
         self.gspace = gspace
         self.representations = representations
@@ -119,9 +121,9 @@ class FieldType:
         act exactly, on the input's device and dtype; others interpolate with numpy (as e2cnn).
         """
         if not isinstance(input, torch.Tensor):
-            raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+            raise InvalidTypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
         if input.ndim < 2 or input.shape[1] != self.size:
-            raise ValueError(f"input must have {self.size} channels (dim 1) for {self!r}, got shape "
+            raise InvalidValueError(f"input must have {self.size} channels (dim 1) for {self!r}, got shape "
                              f"{tuple(input.shape)}")
         if self.gspace.is_grid_element(element):
             rho = torch.as_tensor(self.fiber_matrix(element), dtype=input.dtype, device=input.device)
@@ -153,9 +155,9 @@ class FieldType:
 
     def __add__(self, other: "FieldType") -> "FieldType":
         if not isinstance(other, FieldType):
-            raise TypeError(f"can only add a FieldType to a FieldType, got {type(other).__name__}")
+            raise InvalidTypeError(f"can only add a FieldType to a FieldType, got {type(other).__name__}")
         if self.gspace != other.gspace:
-            raise ValueError(f"cannot concatenate field types of different gspaces: {self.gspace.name} and "
+            raise InvalidValueError(f"cannot concatenate field types of different gspaces: {self.gspace.name} and "
                              f"{other.gspace.name}")
         return FieldType(self.gspace, self.representations + other.representations)
 
@@ -170,7 +172,7 @@ class FieldType:
         n = len(self)
         for i in index:
             if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
-                raise ValueError(f"index must hold field indices in [0, {n}), got {i!r}")
+                raise InvalidValueError(f"index must hold field indices in [0, {n}), got {i!r}")
         return FieldType(self.gspace, [self.representations[i] for i in index])
 
     @property
@@ -184,7 +186,7 @@ class FieldType:
     def group_by_labels(self, labels: List[str]) -> Dict[str, "FieldType"]:
         """One FieldType per label, holding the fields with that label (in order)."""
         if len(labels) != len(self):
-            raise ValueError(f"labels must have one label per field ({len(self)}), got {len(labels)}")
+            raise InvalidValueError(f"labels must have one label per field ({len(self)}), got {len(labels)}")
         fields = defaultdict(list)
         for label, rho in zip(labels, self.representations):
             fields[label].append(rho)

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 from .. import group as groups
 from ..gspaces import GeneralOnR2
 from ._checks import check_shape
@@ -46,7 +48,7 @@ def _activate(x: torch.Tensor, function: str, inplace: bool) -> torch.Tensor:
         return x.sigmoid_() if inplace else torch.sigmoid(x)
     if function == "p_tanh":
         return x.tanh_() if inplace else torch.tanh(x)
-    raise ValueError("unknown function " + function)
+    raise InvalidValueError("unknown function " + function)
 
 
 def _sample_apply_project(x: torch.Tensor, A: torch.Tensor, Ainv: torch.Tensor, channels: int, function: str,
@@ -80,9 +82,9 @@ class GridPointwise(torch.nn.Module):
                  inplace: bool = True):
         super().__init__()
         if function not in FUNCTIONS:
-            raise ValueError(f"function must be one of {list(FUNCTIONS)}, got {function!r}")
+            raise InvalidValueError(f"function must be one of {list(FUNCTIONS)}, got {function!r}")
         if A.ndim != 2 or Ainv.ndim != 2 or Ainv.shape[1] != A.shape[0]:
-            raise ValueError(f"A (grid x in) and Ainv (out x grid) must be matrices sharing the grid dimension, got "
+            raise InvalidValueError(f"A (grid x in) and Ainv (out x grid) must be matrices sharing the grid dimension, got "
                              f"shapes {tuple(A.shape)} and {tuple(Ainv.shape)}")
         self.register_buffer("A", A)
         self.register_buffer("Ainv", Ainv)
@@ -101,12 +103,12 @@ class GridPointwise(torch.nn.Module):
 # ---- construction ---------------------------------------------------------------------------------------------
 def _irrep_ids(G: groups.Group, irreps: Any, name: str) -> List[Tuple[int, ...]]:
     if isinstance(irreps, (str, groups.Representation)) or not isinstance(irreps, Sequence) or not irreps:
-        raise TypeError(f"{name} must be a non-empty list of irrep ids, names or irreps of {G.name} (e.g. "
+        raise InvalidTypeError(f"{name} must be a non-empty list of irrep ids, names or irreps of {G.name} (e.g. "
                         f"{G.bl_irreps(1)}), got {irreps!r}")
     try:
         rho = G.spectral_regular_representation(*irreps)
     except ValueError as error:
-        raise ValueError(f"{name}: {error}") from None
+        raise InvalidValueError(f"{name}: {error}") from None
     ids = []
     for psi in rho.basisgen.irreps:
         if psi.id not in ids:
@@ -119,7 +121,7 @@ def _grid(G: groups.Group, grid_args: tuple, grid_kwargs: dict) -> Tuple[list, s
     kwargs = dict(grid_kwargs)
     explicit, N, kind = kwargs.pop("grid", None), kwargs.pop("N", None), kwargs.pop("type", None)
     if kwargs:
-        raise TypeError(f"unknown grid arguments {sorted(kwargs)}: the grid is N=<int>, type='regular' or "
+        raise InvalidTypeError(f"unknown grid arguments {sorted(kwargs)}: the grid is N=<int>, type='regular' or "
                         f"grid=[group elements]")
     for arg in grid_args:
         if isinstance(arg, str) and kind is None:
@@ -127,23 +129,23 @@ def _grid(G: groups.Group, grid_args: tuple, grid_kwargs: dict) -> Tuple[list, s
         elif isinstance(arg, int) and not isinstance(arg, bool) and N is None:
             N = arg
         else:
-            raise TypeError(f"grid_args may hold one int N and one str type, got {grid_args!r}")
+            raise InvalidTypeError(f"grid_args may hold one int N and one str type, got {grid_args!r}")
     if explicit is not None:
         if N is not None or kind is not None:
-            raise ValueError("give the grid either as grid=[elements] or by N/type, not both")
+            raise InvalidValueError("give the grid either as grid=[elements] or by N/type, not both")
         elements = list(explicit)
         bad = [g for g in elements if not G.is_element(g)]
         if not elements or bad:
-            raise ValueError(f"grid must be a non-empty list of elements of {G.name}, got invalid elements {bad}")
+            raise InvalidValueError(f"grid must be a non-empty list of elements of {G.name}, got invalid elements {bad}")
         return elements, f"{len(elements)} given elements"
     if (kind or "regular") != "regular":
-        raise ValueError(f"type must be 'regular' (for other grids pass grid=[group elements]), got {kind!r}")
+        raise InvalidValueError(f"type must be 'regular' (for other grids pass grid=[group elements]), got {kind!r}")
     if N is not None and (isinstance(N, bool) or not isinstance(N, int) or N < 1):
-        raise ValueError(f"N must be a positive int (the number of rotations of the grid), got {N!r}")
+        raise InvalidValueError(f"N must be a positive int (the number of rotations of the grid), got {N!r}")
     flips = (0, 1) if G.basisgen.has_reflection else None
     if G.continuous:
         if N is None:
-            raise ValueError(f"N is required for {G.name}: the grid has N equally spaced rotations"
+            raise InvalidValueError(f"N is required for {G.name}: the grid has N equally spaced rotations"
                              + (" times the two reflections" if flips else "") + "; take N a multiple of 4 above "
                              "twice the highest frequency so that 90 degree rotations are exact")
         rotations = [2 * math.pi * i / N for i in range(N)]
@@ -152,7 +154,7 @@ def _grid(G: groups.Group, grid_args: tuple, grid_kwargs: dict) -> Tuple[list, s
         if N is None or N == M:
             return list(G.elements), f"all {G.order()} elements"
         if M % N:
-            raise ValueError(f"N must divide the rotation order {M} of {G.name}, got N={N}")
+            raise InvalidValueError(f"N must divide the rotation order {M} of {G.name}, got N={N}")
         rotations = [i * (M // N) for i in range(N)]
     elements = [(j, r) for j in flips for r in rotations] if flips else rotations
     return elements, f"N={N}, type='regular' ({len(elements)} elements)"
@@ -228,14 +230,14 @@ class FourierPointwise(EquivariantModule):
         super().__init__()
         name = type(self).__name__
         if isinstance(gspace, FieldType):
-            raise TypeError(f"{name} takes (gspace, channels, irreps, ...) and builds its field type itself; got a "
+            raise InvalidTypeError(f"{name} takes (gspace, channels, irreps, ...) and builds its field type itself; got a "
                             f"FieldType (escnn's newer FourierFieldType API): pass in_type.gspace instead")
         if not isinstance(gspace, GeneralOnR2):
-            raise TypeError(f"gspace must be a gspace (e.g. gspaces.Rot2dOnR2(-1)), got {type(gspace).__name__}")
+            raise InvalidTypeError(f"gspace must be a gspace (e.g. gspaces.Rot2dOnR2(-1)), got {type(gspace).__name__}")
         if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-            raise ValueError(f"channels must be a positive int, got {channels!r}")
+            raise InvalidValueError(f"channels must be a positive int, got {channels!r}")
         if function not in FUNCTIONS:
-            raise ValueError(f"function must be one of {list(FUNCTIONS)}, got {function!r}")
+            raise InvalidValueError(f"function must be one of {list(FUNCTIONS)}, got {function!r}")
         G = gspace.fibergroup
         ids = _irrep_ids(G, irreps, "irreps")
         out_ids = ids if out_irreps is None else _irrep_ids(G, out_irreps, "out_irreps")
@@ -277,7 +279,7 @@ class FourierPointwise(EquivariantModule):
 
     def _check_input(self, input: Any) -> None:
         if isinstance(input, GeometricTensor) and input.type != self.in_type:
-            raise ValueError(f"{type(self).__name__} expects {self.channels} fields of the band-limited regular "
+            raise InvalidValueError(f"{type(self).__name__} expects {self.channels} fields of the band-limited regular "
                              f"representation {self.rho.name} (type {self.in_type!r}), got {input.type!r}; for "
                              f"regular (permutation) fields of finite groups use nn.ReLU / nn.PointwiseNonLinearity")
         super()._check_input(input)
@@ -325,6 +327,6 @@ class FourierELU(FourierPointwise):
     def __init__(self, gspace: GeneralOnR2, channels: int, irreps: List, *grid_args: Any, inplace: bool = True,
                  out_irreps: List = None, normalize: bool = True, **grid_kwargs: Any):
         if "function" in grid_kwargs:
-            raise TypeError("FourierELU always applies ELU; use FourierPointwise(..., function=...) for another one")
+            raise InvalidTypeError("FourierELU always applies ELU; use FourierPointwise(..., function=...) for another one")
         super().__init__(gspace, channels, irreps, *grid_args, function="p_elu", inplace=inplace,
                          out_irreps=out_irreps, normalize=normalize, **grid_kwargs)

@@ -17,6 +17,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 from ._checks import check_field_type
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
@@ -112,15 +114,15 @@ def _warn_kwargs(module: str, kwargs: Dict[str, Any]) -> None:
 def _labels(in_type: FieldType, gates: Optional[Sequence[str]], module: str) -> List[str]:
     if gates is None:
         if len(in_type) % 2:
-            raise ValueError(f"{module}: with gates=None the first half of the fields are gates and the second half "
+            raise InvalidValueError(f"{module}: with gates=None the first half of the fields are gates and the second half "
                              f"gated fields, so in_type needs an even number of fields; got {len(in_type)}")
         return [GATES_ID] * (len(in_type) // 2) + [GATED_ID] * (len(in_type) // 2)
     if not isinstance(gates, (list, tuple)) or len(gates) != len(in_type):
-        raise ValueError(f"{module}: gates must be a list of {len(in_type)} labels ('gate' or 'gated', one per "
+        raise InvalidValueError(f"{module}: gates must be a list of {len(in_type)} labels ('gate' or 'gated', one per "
                          f"field of in_type), got {gates!r}")
     for i, g in enumerate(gates):
         if g not in (GATES_ID, GATED_ID):
-            raise ValueError(f"{module}: gates may contain only 'gate' and 'gated', got {g!r} at position {i}")
+            raise InvalidValueError(f"{module}: gates may contain only 'gate' and 'gated', got {g!r} at position {i}")
     return list(gates)
 
 
@@ -149,13 +151,13 @@ class _Gated1(EquivariantModule):
         check_field_type(in_type)
         _warn_kwargs(name, kwargs)
         if not isinstance(drop_gates, bool):
-            raise TypeError(f"drop_gates must be a bool, got {drop_gates!r}")
+            raise InvalidTypeError(f"drop_gates must be a bool, got {drop_gates!r}")
         labels = _labels(in_type, gates, name)
         reps = in_type.representations
         gate_fields = [i for i, g in enumerate(labels) if g == GATES_ID]
         gated_fields = [i for i, g in enumerate(labels) if g == GATED_ID]
         if len(gate_fields) != len(gated_fields):
-            raise ValueError(f"{name}: the number of gates ({len(gate_fields)}) must match the number of gated "
+            raise InvalidValueError(f"{name}: the number of gates ({len(gate_fields)}) must match the number of gated "
                              f"fields ({len(gated_fields)}); gates={labels}")
         per_gate, blocks = self._check_fields(in_type, gate_fields, gated_fields)
         self.space = in_type.gspace
@@ -192,12 +194,12 @@ class _Gated1(EquivariantModule):
         name = type(self).__name__
         bad = sorted({reps[i].name for i in gate_fields if not (reps[i].is_trivial() and reps[i].size == 1)})
         if bad:
-            raise ValueError(f"{name}: gate fields must be trivial of size 1 (one invariant scalar per gated "
+            raise InvalidValueError(f"{name}: gate fields must be trivial of size 1 (one invariant scalar per gated "
                              f"field); in_type {in_type!r} has gates {bad}. Label them 'gated', or use "
                              f"InducedGatedNonLinearity1 with quotient gates.")
         bad = sorted({reps[i].name for i in gated_fields if GATED_ID not in reps[i].supported_nonlinearities})
         if bad:
-            raise ValueError(f"{name}: gated fields need representations supporting 'gated' (orthogonal "
+            raise InvalidValueError(f"{name}: gated fields need representations supporting 'gated' (orthogonal "
                              f"representations: irreps, regular, quotient, induced); in_type {in_type!r} has {bad}")
         return 1, [reps[i].size for i in gated_fields]
 
@@ -212,7 +214,7 @@ class _Gated1(EquivariantModule):
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = tuple(input_shape)
         if len(shape) < 2 or shape[1] != self.in_type.size:
-            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, ...), got {shape}")
+            raise InvalidValueError(f"input_shape must be (batch, {self.in_type.size}, ...), got {shape}")
         return (shape[0], self.out_type.size) + shape[2:]
 
     def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
@@ -285,25 +287,25 @@ class InducedGatedNonLinearity1(_Gated1):
         name = type(self).__name__
         bad = sorted({reps[i].name for i in gate_fields if "induced_gate" not in reps[i].supported_nonlinearities})
         if bad:
-            raise ValueError(f"{name}: gate fields must be quotient representations (tagged 'induced_gate': "
+            raise InvalidValueError(f"{name}: gate fields must be quotient representations (tagged 'induced_gate': "
                              f"gspace.quotient_repr(subgroup_id)); in_type {in_type!r} has gates {bad}. Use "
                              f"GatedNonLinearity1 for trivial gates.")
         sizes = {reps[i].size for i in gate_fields}
         if len(sizes) != 1:
-            raise ValueError(f"{name}: all gate fields must be quotients by the same subgroup; got sizes "
+            raise InvalidValueError(f"{name}: all gate fields must be quotients by the same subgroup; got sizes "
                              f"{sorted(sizes)} in {in_type!r}")
         quotient = sizes.pop()
         blocks = []
         for i in gated_fields:
             d = _tag_size(reps[i], "induced_gated_")
             if d is None or d <= 0 or reps[i].size != d * quotient:
-                raise ValueError(f"{name}: gated field {i} ({reps[i].name!r}, size {reps[i].size}) must be induced "
+                raise InvalidValueError(f"{name}: gated field {i} ({reps[i].name!r}, size {reps[i].size}) must be induced "
                                  f"from the gates' subgroup (tagged 'induced_gated_<d>' with {quotient} blocks)")
             blocks.append(d)
         subgroups = {repr(reps[i].attributes["subgroup_id"]) for i in gate_fields + gated_fields
                      if "subgroup_id" in reps[i].attributes}
         if len(subgroups) > 1:
-            raise ValueError(f"{name}: gates and gated fields must be induced from one subgroup, got subgroups "
+            raise InvalidValueError(f"{name}: gates and gated fields must be induced from one subgroup, got subgroups "
                              f"{sorted(subgroups)} in {in_type!r}")
         return quotient, blocks
 
@@ -335,23 +337,23 @@ class GatedNonLinearity2(EquivariantModule):
     def __init__(self, in_type: Tuple[FieldType, FieldType], **kwargs):
         super().__init__()
         if not isinstance(in_type, (tuple, list)) or len(in_type) != 2:
-            raise TypeError(f"in_type must be a pair (gates FieldType, gated FieldType), got {in_type!r}")
+            raise InvalidTypeError(f"in_type must be a pair (gates FieldType, gated FieldType), got {in_type!r}")
         gates_type = check_field_type(in_type[0], "in_type[0]")
         gated_type = check_field_type(in_type[1], "in_type[1]")
         _warn_kwargs("GatedNonLinearity2", kwargs)
         if gates_type.gspace != gated_type.gspace:
-            raise ValueError(f"GatedNonLinearity2: the gates and the gated fields must share one gspace, got "
+            raise InvalidValueError(f"GatedNonLinearity2: the gates and the gated fields must share one gspace, got "
                              f"{gates_type.gspace.name} and {gated_type.gspace.name}")
         bad = sorted({r.name for r in gates_type.representations if not (r.is_trivial() and r.size == 1)})
         if bad:
-            raise ValueError(f"GatedNonLinearity2: gate fields must be trivial of size 1; in_type[0] {gates_type!r} "
+            raise InvalidValueError(f"GatedNonLinearity2: gate fields must be trivial of size 1; in_type[0] {gates_type!r} "
                              f"has {bad}")
         bad = sorted({r.name for r in gated_type.representations if GATED_ID not in r.supported_nonlinearities})
         if bad:
-            raise ValueError(f"GatedNonLinearity2: gated fields need representations supporting 'gated'; "
+            raise InvalidValueError(f"GatedNonLinearity2: gated fields need representations supporting 'gated'; "
                              f"in_type[1] {gated_type!r} has {bad}")
         if len(gates_type) != len(gated_type):
-            raise ValueError(f"GatedNonLinearity2: the number of gates ({len(gates_type)}) must match the number "
+            raise InvalidValueError(f"GatedNonLinearity2: the number of gates ({len(gates_type)}) must match the number "
                              f"of gated fields ({len(gated_type)})")
         self.space = gates_type.gspace
         self.in_type = (gates_type, gated_type)
@@ -364,26 +366,26 @@ class GatedNonLinearity2(EquivariantModule):
     def forward(self, gates: GeometricTensor, input: GeometricTensor) -> GeometricTensor:
         for name, x, t in (("gates", gates, self.in_type[0]), ("input", input, self.in_type[1])):
             if not isinstance(x, GeometricTensor):
-                raise TypeError(f"GatedNonLinearity2 expects {name} as a GeometricTensor of type {t!r}, got "
+                raise InvalidTypeError(f"GatedNonLinearity2 expects {name} as a GeometricTensor of type {t!r}, got "
                                 f"{type(x).__name__}")
             if x.type != t:
-                raise ValueError(f"GatedNonLinearity2 expects {name} of type {t!r}, got {x.type!r}")
+                raise InvalidValueError(f"GatedNonLinearity2 expects {name} of type {t!r}, got {x.type!r}")
         if gates.tensor.shape[0] != input.tensor.shape[0] or gates.tensor.shape[2:] != input.tensor.shape[2:]:
-            raise ValueError(f"GatedNonLinearity2: gates and input must agree in batch and spatial shape, got "
+            raise InvalidValueError(f"GatedNonLinearity2: gates and input must agree in batch and spatial shape, got "
                              f"{tuple(gates.tensor.shape)} and {tuple(input.tensor.shape)}")
         y = keep_memory_format(gate_activation(input.tensor, gates.tensor, self.bias, 1, self._src, None), input.tensor)
         return GeometricTensor(y, self.out_type)
 
     def evaluate_output_shape(self, *input_shapes: Tuple[int, ...]) -> Tuple[int, ...]:
         if len(input_shapes) != 2:
-            raise ValueError(f"GatedNonLinearity2.evaluate_output_shape takes the gates' and the input's shapes, "
+            raise InvalidValueError(f"GatedNonLinearity2.evaluate_output_shape takes the gates' and the input's shapes, "
                              f"got {len(input_shapes)} shapes")
         gates_shape, input_shape = (tuple(s) for s in input_shapes)
         for name, shape, t in (("gates", gates_shape, self.in_type[0]), ("input", input_shape, self.in_type[1])):
             if len(shape) < 2 or shape[1] != t.size:
-                raise ValueError(f"the {name} shape must be (batch, {t.size}, ...), got {shape}")
+                raise InvalidValueError(f"the {name} shape must be (batch, {t.size}, ...), got {shape}")
         if gates_shape[0] != input_shape[0] or gates_shape[2:] != input_shape[2:]:
-            raise ValueError(f"gates and input must agree in batch and spatial shape, got {gates_shape} and "
+            raise InvalidValueError(f"gates and input must agree in batch and spatial shape, got {gates_shape} and "
                              f"{input_shape}")
         return (input_shape[0], self.out_type.size) + input_shape[2:]
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import torch
 
+from basisgen.errors import InvalidValueError
+
 from ._checks import check_supports
 from .field_type import FieldType
 from .norm_pool import FieldReduce, _FieldReduction
@@ -30,12 +32,12 @@ class MaxPoolChannels(torch.nn.Module):
     def __init__(self, kernel_size: int):
         super().__init__()
         if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-            raise ValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
+            raise InvalidValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
         self.kernel_size = kernel_size
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         if input.dim() < 2 or input.shape[1] % self.kernel_size != 0:
-            raise ValueError("MaxPoolChannels: the number of channels (dimension 1 of the input) must be divisible "
+            raise InvalidValueError("MaxPoolChannels: the number of channels (dimension 1 of the input) must be divisible "
                              "by kernel_size " + str(self.kernel_size) + ", got input shape " + str(input.shape))
         shape = [input.shape[0], input.shape[1] // self.kernel_size, self.kernel_size] + list(input.shape[2:])
         return input.reshape(shape).max(dim=2)[0]

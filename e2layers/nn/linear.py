@@ -15,6 +15,8 @@ import torch.nn.functional as F
 
 from basisgen.errors import EmptyBasisError
 
+from basisgen.errors import InvalidValueError
+
 from ..expansion import BasisExpansion
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -86,7 +88,7 @@ class Linear(_R2ConvBase):
                                   [r.basisgen for r in self._basis_out.representations], 1, dtype=dtype,
                                   **self._basis_kwargs)
         except EmptyBasisError as err:
-            raise ValueError(f"Linear: no non-zero equivariant linear map from {self.in_type!r} to "
+            raise InvalidValueError(f"Linear: no non-zero equivariant linear map from {self.in_type!r} to "
                              f"{self.out_type!r} (their irreps {sorted(set(self.in_type.irreps))} and "
                              f"{sorted(set(self.out_type.irreps))} share none); add fields with a common irrep "
                              f"(e.g. regular fields)") from err
@@ -104,7 +106,7 @@ class Linear(_R2ConvBase):
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = tuple(input_shape)
         if len(shape) < 2 or shape[1] != self.in_type.size:
-            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, ...), got {shape}")
+            raise InvalidValueError(f"input_shape must be (batch, {self.in_type.size}, ...), got {shape}")
         return (shape[0], self.out_type.size) + shape[2:]
 
     def _test_input_size(self) -> int:
@@ -118,7 +120,7 @@ class Linear(_R2ConvBase):
         ``torch.nn.Linear`` (``ndim=2``) or a 1x1 ``torch.nn.Conv2d`` (``ndim=4``); all give the outputs of
         this layer on inputs of their dimension."""
         if ndim not in (None, 2, 4):
-            raise ValueError(f"ndim must be None, 2 (torch.nn.Linear) or 4 (torch.nn.Conv2d), got {ndim!r}")
+            raise InvalidValueError(f"ndim must be None, 2 (torch.nn.Linear) or 4 (torch.nn.Conv2d), got {ndim!r}")
         with torch.no_grad():
             weight, bias = self.matrix()
             kwargs = dict(bias=bias is not None, device=weight.device, dtype=weight.dtype)

@@ -15,6 +15,8 @@ from typing import Tuple
 import numpy as np
 import torch
 
+from basisgen.errors import InvalidValueError
+
 from ._checks import check_field_type, check_shape
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -81,9 +83,9 @@ class MaskModule(EquivariantModule):
         self.in_type = self.out_type = check_field_type(in_type)
         self.space = in_type.gspace
         if isinstance(S, bool) or not isinstance(S, (int, np.integer)) or S < 1:
-            raise ValueError(f"S must be a positive int (the height and width of the input), got {S!r}")
+            raise InvalidValueError(f"S must be a positive int (the height and width of the input), got {S!r}")
         if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not math.isfinite(margin):
-            raise ValueError(f"margin must be a finite number (a percentage of the radius), got {margin!r}")
+            raise InvalidValueError(f"margin must be a finite number (a percentage of the radius), got {margin!r}")
         self.S = int(S)
         self.margin = margin
         mask = torch.as_tensor(build_mask(self.S, float(margin)), dtype=torch.get_default_dtype())
@@ -93,20 +95,20 @@ class MaskModule(EquivariantModule):
         self._check_input(input)
         x = input.tensor
         if x.ndim != 4 or x.shape[2:] != self.mask.shape[2:]:
-            raise ValueError(f"MaskModule expects input of shape (batch, {self.in_type.size}, {self.S}, {self.S}), "
+            raise InvalidValueError(f"MaskModule expects input of shape (batch, {self.in_type.size}, {self.S}, {self.S}), "
                              f"got {tuple(x.shape)}")
         return GeometricTensor(x * self.mask.to(x.dtype), self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = check_shape(self, input_shape, True)
         if shape[2:] != (self.S, self.S):
-            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, {self.S}, {self.S}), got {shape}")
+            raise InvalidValueError(f"input_shape must be (batch, {self.in_type.size}, {self.S}, {self.S}), got {shape}")
         return shape
 
     def _test_input_size(self) -> int:
         return self.S
 
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
+    def check_equivariance(self, atol: float = 1e-7, rtol: float = 1e-5):
         return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> MaskExport:

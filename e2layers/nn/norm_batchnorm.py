@@ -14,6 +14,8 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
+from basisgen.errors import InvalidValueError
+
 from ._checks import check_field_type, check_supports
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -28,7 +30,7 @@ _HINT = "For fields with a trivial irrep use GNormBatchNorm or IIDBatchNorm2d, w
 def _reject_trivials(in_type: FieldType, module: str) -> None:
     bad = sorted({r.name for r in in_type.representations if trivial_positions(r)})
     if bad:
-        raise ValueError(f"{module} assumes fields of zero mean, i.e. without a trivial irrep; in_type {in_type!r} "
+        raise InvalidValueError(f"{module} assumes fields of zero mean, i.e. without a trivial irrep; in_type {in_type!r} "
                          f"has representations {bad} containing one. {_HINT}")
 
 
@@ -182,12 +184,12 @@ class InducedNormBatchNorm(_RunningNormScale):
         bad = sorted({r.name for r in in_type.representations
                       if len([t for t in r.supported_nonlinearities if t.startswith("induced_norm")]) != 1})
         if bad:
-            raise ValueError(f"InducedNormBatchNorm needs representations tagged with one 'induced_norm_{{d}}' "
+            raise InvalidValueError(f"InducedNormBatchNorm needs representations tagged with one 'induced_norm_{{d}}' "
                              f"(induced from an irrep of size d of a subgroup); in_type {in_type!r} has unsupported "
                              f"representations {bad}. Use NormBatchNorm, GNormBatchNorm or IIDBatchNorm2d.")
         for r in in_type.representations:
             if r.size % self._subfield_size(r):
-                raise ValueError(f"InducedNormBatchNorm: the size {r.size} of {r.name!r} is not a multiple of its "
+                raise InvalidValueError(f"InducedNormBatchNorm: the size {r.size} of {r.name!r} is not a multiple of its "
                                  f"sub-field size {self._subfield_size(r)}")
         _reject_trivials(in_type, "InducedNormBatchNorm")
         super().__init__(in_type, eps, momentum, affine)

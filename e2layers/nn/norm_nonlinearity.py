@@ -17,6 +17,8 @@ from typing import Any, List, Optional, Tuple
 
 import torch
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 from ._checks import check_field_type, check_shape, check_supports
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
@@ -123,9 +125,9 @@ class _NormBase(EquivariantModule):
 
     def _setup(self, in_type: FieldType, function: str, bias: bool, block_sizes: List[int], bias_shape: Tuple):
         if function not in _FUNCTIONS:
-            raise ValueError(f"function must be one of {list(_FUNCTIONS)}, got {function!r}")
+            raise InvalidValueError(f"function must be one of {list(_FUNCTIONS)}, got {function!r}")
         if not isinstance(bias, bool):
-            raise TypeError(f"bias must be a bool, got {bias!r}")
+            raise InvalidTypeError(f"bias must be a bool, got {bias!r}")
         self.space = in_type.gspace
         self.in_type = self.out_type = in_type
         self._function = function
@@ -185,7 +187,7 @@ class NormNonLinearity(_NormBase):
                        "quotient and induced representations", "Build the field from these, or use "
                        "GatedNonLinearity1.")
         if function == "squash" and bias is True:
-            raise ValueError("bias must be False with function='squash' (the squash non-linearity has no bias), "
+            raise InvalidValueError("bias must be False with function='squash' (the squash non-linearity has no bias), "
                              "got bias=True")
         self._setup(in_type, function, bias, [r.size for r in in_type.representations], (1, len(in_type), 1, 1))
 
@@ -194,12 +196,12 @@ def _induced_block_size(rho: Any) -> Optional[int]:
     """``d`` of ``rho``'s ``'induced_norm_{d}'`` tag, or ``None`` without one."""
     tags = sorted(t for t in rho.supported_nonlinearities if t.startswith("induced_norm_"))
     if len(tags) > 1:
-        raise ValueError(f"InducedNormNonLinearity: representation {rho.name!r} has several block sizes {tags}")
+        raise InvalidValueError(f"InducedNormNonLinearity: representation {rho.name!r} has several block sizes {tags}")
     if not tags:
         return None
     d = int(tags[0][len("induced_norm_"):])
     if d <= 0 or rho.size % d:
-        raise ValueError(f"InducedNormNonLinearity: representation {rho.name!r} of size {rho.size} cannot be split "
+        raise InvalidValueError(f"InducedNormNonLinearity: representation {rho.name!r} of size {rho.size} cannot be split "
                          f"into blocks of its tag {tags[0]!r}")
     return d
 
@@ -232,7 +234,7 @@ class InducedNormNonLinearity(_NormBase):
         sizes = [_induced_block_size(r) for r in in_type.representations]
         bad = sorted({r.name for r, d in zip(in_type.representations, sizes) if d is None})
         if bad:
-            raise ValueError(f"InducedNormNonLinearity needs induced representations (tagged 'induced_norm_<d>': "
+            raise InvalidValueError(f"InducedNormNonLinearity needs induced representations (tagged 'induced_norm_<d>': "
                              f"gspace.induced_repr(...) or gspace.quotient_repr(...)); in_type {in_type!r} has "
                              f"unsupported representations {bad}. Use NormNonLinearity for other fields.")
         self._setup(in_type, function, bias, sizes, (len(in_type),))

@@ -18,6 +18,8 @@ from typing import Dict, List, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
+from basisgen.errors import InvalidValueError
+
 from ._checks import IntOrPair, check_field_type, check_shape
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
@@ -37,9 +39,9 @@ def _register_layout(module: torch.nn.Module, field_sizes: Sequence[int], subfie
     field_sizes = [int(s) for s in field_sizes]
     subfield_sizes = [int(d) for d in subfield_sizes]
     if not field_sizes or any(s < 1 for s in field_sizes):
-        raise ValueError(f"field_sizes must be a non-empty list of positive ints, got {field_sizes!r}")
+        raise InvalidValueError(f"field_sizes must be a non-empty list of positive ints, got {field_sizes!r}")
     if len(subfield_sizes) != len(field_sizes) or any(d < 1 or s % d for s, d in zip(field_sizes, subfield_sizes)):
-        raise ValueError(f"subfield_sizes must divide field_sizes one by one, got {subfield_sizes!r} for field sizes "
+        raise InvalidValueError(f"subfield_sizes must divide field_sizes one by one, got {subfield_sizes!r} for field sizes "
                          f"{field_sizes!r}")
     keys = list(zip(field_sizes, subfield_sizes))
     groups: Dict[Tuple[int, int], List[int]] = {}
@@ -119,7 +121,7 @@ class FieldReduce(torch.nn.Module):
     def __init__(self, field_sizes: Sequence[int], reduction: str, subfield_sizes: Sequence[int] = None):
         super().__init__()
         if reduction not in ("norm", "max"):
-            raise ValueError(f"reduction must be 'norm' or 'max', got {reduction!r}")
+            raise InvalidValueError(f"reduction must be 'norm' or 'max', got {reduction!r}")
         self.reduction = reduction
         self.norm = reduction == "norm"
         _register_layout(self, field_sizes, field_sizes if subfield_sizes is None else subfield_sizes)
@@ -271,7 +273,7 @@ def _induced_subfield_size(rho) -> int:
     """``d`` of the representation's ``'induced_norm_{d}'`` tag, or 0 without one."""
     sizes = {int(tag.rsplit("_", 1)[1]) for tag in rho.supported_nonlinearities if tag.startswith("induced_norm_")}
     if len(sizes) > 1:
-        raise ValueError(f"InducedNormPool: representation {rho.name!r} is tagged with several sub-field sizes "
+        raise InvalidValueError(f"InducedNormPool: representation {rho.name!r} is tagged with several sub-field sizes "
                          f"{sorted(sizes)}")
     return sizes.pop() if sizes else 0
 
@@ -302,7 +304,7 @@ class InducedNormPool(_FieldReduction):
         subsizes = [_induced_subfield_size(r) for r in in_type.representations]
         bad = sorted({r.name for r, d in zip(in_type.representations, subsizes) if d == 0})
         if bad:
-            raise ValueError(f"InducedNormPool needs representations supporting 'induced_norm_{{d}}' (induced from a "
+            raise InvalidValueError(f"InducedNormPool needs representations supporting 'induced_norm_{{d}}' (induced from a "
                              f"subgroup representation supporting norm non-linearities); in_type {in_type!r} has "
                              f"unsupported representations {bad}. Use NormPool for other fields (any representation) "
                              f"or GroupPooling for regular and quotient fields.")

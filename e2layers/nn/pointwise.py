@@ -13,6 +13,8 @@ from typing import Callable, Tuple
 import torch
 import torch.nn.functional as F
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 from ._checks import IntOrPair, check_pointwise, check_shape, pair, pool_size, probability
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
@@ -40,7 +42,7 @@ class _ChannelWise(EquivariantModule):
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
         if self._spatial and input.tensor.ndim != 4:
-            raise ValueError(f"{type(self).__name__} expects a (batch, channels, H, W) tensor, got shape "
+            raise InvalidValueError(f"{type(self).__name__} expects a (batch, channels, H, W) tensor, got shape "
                              f"{tuple(input.tensor.shape)}")
         return GeometricTensor(keep_memory_format(self._pointwise(input.tensor), input.tensor), self.out_type)
 
@@ -97,7 +99,7 @@ class ELU(_ChannelWise):
     def __init__(self, in_type: FieldType, alpha: float = 1.0, inplace: bool = False):
         super().__init__(in_type)
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-            raise TypeError(f"alpha must be a float, got {alpha!r}")
+            raise InvalidTypeError(f"alpha must be a float, got {alpha!r}")
         self._alpha = float(alpha)
         self._inplace = bool(inplace)
 
@@ -130,7 +132,7 @@ class LeakyReLU(_ChannelWise):
     def __init__(self, in_type: FieldType, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__(in_type)
         if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-            raise TypeError(f"negative_slope must be a float, got {negative_slope!r}")
+            raise InvalidTypeError(f"negative_slope must be a float, got {negative_slope!r}")
         self._negative_slope = float(negative_slope)
         self._inplace = bool(inplace)
 
@@ -166,7 +168,7 @@ class PointwiseNonLinearity(_ChannelWise):
     def __init__(self, in_type: FieldType, function: str = 'p_relu'):
         super().__init__(in_type)
         if function not in _FUNCTIONS:
-            raise ValueError(f"function must be one of {sorted(_FUNCTIONS)}, got {function!r}")
+            raise InvalidValueError(f"function must be one of {sorted(_FUNCTIONS)}, got {function!r}")
         self._function_name = function
         self._function: Callable[[torch.Tensor], torch.Tensor] = _FUNCTIONS[function]
 
@@ -194,7 +196,7 @@ class _WindowPool(_ChannelWise):
         self.padding = pair(padding, "padding", 0)
         self.dilation = pair(dilation, "dilation", 1)
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
-            raise ValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
+            raise InvalidValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
         self.ceil_mode = bool(ceil_mode)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:

@@ -13,6 +13,8 @@ from typing import Any, List, Tuple
 
 import torch
 
+from basisgen.errors import InvalidValueError
+
 from ._checks import check_shape, check_supports
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
@@ -81,11 +83,11 @@ class VectorFieldNonLinearity(EquivariantModule):
         G = in_type.fibergroup
         finite_rotations = G.elements is not None and all(isinstance(e, int) for e in G.elements)
         if not finite_rotations or G.order() < 3 or in_type.gspace.irrep(1).size != 2:
-            raise ValueError(f"VectorFieldNonLinearity needs the rotations C_N with N >= 3 (Rot2dOnR2(N)), whose "
+            raise InvalidValueError(f"VectorFieldNonLinearity needs the rotations C_N with N >= 3 (Rot2dOnR2(N)), whose "
                              f"frequency-1 irrep is a planar vector; got {in_type.gspace.name}")
         bad = sorted({r.name for r in in_type.representations if r.name != "regular" or r.size != G.order()})
         if bad:
-            raise ValueError(f"VectorFieldNonLinearity accepts only regular fields; in_type {in_type!r} has {bad}")
+            raise InvalidValueError(f"VectorFieldNonLinearity accepts only regular fields; in_type {in_type!r} has {bad}")
         if kwargs:
             warnings.warn(f"VectorFieldNonLinearity ignores the keyword arguments {sorted(kwargs)} (as e2cnn does)",
                           stacklevel=2)
