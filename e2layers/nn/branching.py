@@ -7,11 +7,14 @@ in the order of its ``modules`` list; ``MultipleModule`` is the two in sequence.
 """
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from typing import Any, Dict, List, Tuple, Union
 
 import numpy as np
 import torch
+
+from basisgen.errors import InvalidValueError
 
 from ._checks import check_field_type, check_shape
 from ._memory_format import keep_memory_format
@@ -116,20 +119,32 @@ def _check_labels(labels: Any, in_type: FieldType, module: str) -> List[str]:
     if bad:
         raise TypeError(f"{module}: labels must be strings, got {bad[:3]!r}")
     if len(labels) != len(in_type):
-        raise ValueError(f"{module}: the number of labels ({len(labels)}) does not match the number of fields "
-                         f"of in_type ({len(in_type)})")
+        raise InvalidValueError(f"{module}: the number of labels ({len(labels)}) does not match the number of "
+                                f"fields of in_type ({len(in_type)})")
     return labels
+
+
+def _reshuffle_level(reshuffle: Any) -> int:
+    """``reshuffle`` as an int in 0..3; bools count as 0 and 1, as in e2cnn."""
+    try:
+        level = operator.index(reshuffle)
+    except TypeError:
+        level = None
+    if level is None or not 0 <= level <= 3:
+        raise InvalidValueError(f"reshuffle must be 0, 1, 2 or 3 (or a bool), got {reshuffle!r}")
+    return level
 
 
 class BranchingModule(EquivariantModule):
     """Splits the input by field labels into a dict ``label -> GeometricTensor`` (e2cnn's BranchingModule).
 
-    ``labels`` holds one label per field.  ``reshuffle`` orders the fields before splitting: 0 keeps
-    the input order; 1 sorts them by label, 2 by label then size, 3 by label, size then representation
-    name (stable sorts).  The order decides the field order inside each branch; the dict lists the
-    labels in the order in which they first occur after the sort.  A label whose fields are one
-    contiguous block of the input (and no reshuffle is needed) is a view of the input; the others
-    are gathered copies.  Export: :class:`BranchingExport` (a dict of tensors).
+    ``labels`` holds one label per field.  ``reshuffle`` orders the fields before splitting: 0 (or
+    ``False``) keeps the input order; 1 (or ``True``) sorts them by label, 2 by label then size, 3 by
+    label, size then representation name (stable sorts; e2cnn stops at 2).  The order decides the
+    field order inside each branch; the dict lists the labels in the order in which they first occur
+    after the sort.  A label whose fields are one contiguous block of the input (and no reshuffle is
+    needed) is a view of the input; the others are gathered copies.  Export: :class:`BranchingExport`
+    (a dict of tensors).
 
     Examples
     --------
@@ -146,11 +161,9 @@ class BranchingModule(EquivariantModule):
         super().__init__()
         check_field_type(in_type)
         labels = _check_labels(labels, in_type, "BranchingModule")
-        if isinstance(reshuffle, bool) or not isinstance(reshuffle, (int, np.integer)) or not 0 <= reshuffle <= 3:
-            raise ValueError(f"reshuffle must be 0, 1, 2 or 3, got {reshuffle!r}")
         self.space = in_type.gspace
         self.in_type = in_type
-        self.reshuffle = int(reshuffle)
+        self.reshuffle = _reshuffle_level(reshuffle)
         reprs = in_type.representations
         keys = [(label, rho.size, rho.name) for label, rho in zip(labels, reprs)]
         order = list(range(len(reprs)))
@@ -281,11 +294,11 @@ class MergeModule(EquivariantModule):
         for i, (module, labels) in enumerate(pairs):
             for label, t in zip(labels, _module_in_types(module)):
                 if t.gspace != self.gspace:
-                    raise ValueError(f"MergeModule: modules[{i}] ({type(module).__name__}) acts on "
-                                     f"{t.gspace.name}, but modules[0] on {self.gspace.name}")
+                    raise InvalidValueError(f"MergeModule: modules[{i}] ({type(module).__name__}) acts on "
+                                            f"{t.gspace.name}, but modules[0] on {self.gspace.name}")
                 if in_types.setdefault(label, t) != t:
-                    raise ValueError(f"MergeModule: label {label!r} is given to modules expecting different types, "
-                                     f"{in_types[label]!r} and {t!r}")
+                    raise InvalidValueError(f"MergeModule: label {label!r} is given to modules expecting different "
+                                            f"types, {in_types[label]!r} and {t!r}")
         self.in_type = None
         self.in_types = in_types
         self.out_type = FieldType(self.gspace, [rho for module, _ in pairs for rho in module.out_type.representations])
@@ -323,7 +336,8 @@ class MergeModule(EquivariantModule):
         first = shapes[0]
         for shape in shapes[1:]:
             if shape[:1] != first[:1] or shape[2:] != first[2:]:
-                raise ValueError(f"MergeModule: the branches' outputs cannot be concatenated: shapes {shapes}")
+                raise InvalidValueError(f"MergeModule: the branches' outputs cannot be concatenated: shapes "
+                                        f"{shapes}")
         return (first[0], sum(s[1] for s in shapes)) + first[2:]
 
     def _test_input_size(self) -> int:
@@ -373,8 +387,8 @@ class MultipleModule(EquivariantModule):
 
     ``labels`` holds one label per field; ``modules`` is a list of ``(module, label)`` or
     ``(module, [labels])`` pairs covering every label, each module's ``in_type`` being the type of its
-    branch (which ``reshuffle`` orders, see :class:`BranchingModule`).  The output concatenates the
-    modules' outputs in the order of ``modules``.  Export: :class:`MultipleExport`.
+    branch (which ``reshuffle``, an int 0-3 or a bool, orders: see :class:`BranchingModule`).  The
+    output concatenates the modules' outputs in the order of ``modules``.  Export: :class:`MultipleExport`.
 
     Examples
     --------
@@ -399,19 +413,19 @@ class MultipleModule(EquivariantModule):
         used = {label for _, ls in pairs for label in ls}
         unknown, unused = sorted(used - set(labels)), sorted(set(labels) - used)
         if unknown or unused:
-            raise ValueError("MultipleModule: the modules' labels must be exactly the fields' labels; "
-                             + (f"no field is labelled {unknown}" if unknown else "")
-                             + ("; " if unknown and unused else "")
-                             + (f"no module takes the fields labelled {unused}" if unused else ""))
+            raise InvalidValueError("MultipleModule: the modules' labels must be exactly the fields' labels; "
+                                    + (f"no field is labelled {unknown}" if unknown else "")
+                                    + ("; " if unknown and unused else "")
+                                    + (f"no module takes the fields labelled {unused}" if unused else ""))
         self.gspace = self.space = in_type.gspace
         self.in_type = in_type
         self.branching = BranchingModule(in_type, labels, reshuffle=reshuffle)
         for i, (module, ls) in enumerate(pairs):
             for label, t in zip(ls, _module_in_types(module)):
                 if t != self.branching.out_type[label]:
-                    raise ValueError(f"MultipleModule: modules[{i}] ({type(module).__name__}) expects {t!r} for label "
-                                     f"{label!r}, but the fields labelled {label!r} form "
-                                     f"{self.branching.out_type[label]!r} (reshuffle={reshuffle})")
+                    raise InvalidValueError(f"MultipleModule: modules[{i}] ({type(module).__name__}) expects {t!r} "
+                                            f"for label {label!r}, but the fields labelled {label!r} form "
+                                            f"{self.branching.out_type[label]!r} (reshuffle={reshuffle})")
         self.merging = MergeModule(pairs)
         self.out_type = self.merging.out_type
 

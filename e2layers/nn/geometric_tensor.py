@@ -1,16 +1,23 @@
-"""``GeometricTensor``: a torch tensor together with its :class:`FieldType` (API.md §1.4)."""
+"""``GeometricTensor``: a torch tensor together with its :class:`FieldType`."""
 from __future__ import annotations
 
 import numbers
-from typing import Any, List
+from typing import Any, List, Optional
 
 import numpy as np
 import torch
+
+from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from ._memory_format import keep_memory_format
 from .field_type import FieldType
 
 __all__ = ["GeometricTensor", "tensor_directsum"]
+
+
+class _IndexingError(IndexError, TypeError, AssertionError):
+    """An index a GeometricTensor cannot take: an ``IndexError`` as torch's, also the ``TypeError`` or
+    ``AssertionError`` e2cnn raised for it (too many indices, a field slice selecting no field)."""
 
 
 class GeometricTensor:
@@ -32,14 +39,14 @@ class GeometricTensor:
 
     def __init__(self, tensor: torch.Tensor, type: FieldType):
         if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f"tensor must be a torch.Tensor, got {tensor.__class__.__name__}")
+            raise InvalidTypeError(f"tensor must be a torch.Tensor, got {tensor.__class__.__name__}")
         if not isinstance(type, FieldType):
-            raise TypeError(f"type must be a FieldType, got {type.__class__.__name__}")
+            raise InvalidTypeError(f"type must be a FieldType, got {type.__class__.__name__}")
         if tensor.ndim < 2:
-            raise ValueError(f"tensor must have at least 2 dimensions (batch, channels, ...), got shape "
+            raise InvalidValueError(f"tensor must have at least 2 dimensions (batch, channels, ...), got shape "
                              f"{tuple(tensor.shape)}")
         if tensor.shape[1] != type.size:
-            raise ValueError(f"tensor has {tensor.shape[1]} channels but its type {type!r} has size {type.size}")
+            raise InvalidValueError(f"tensor has {tensor.shape[1]} channels but its type {type!r} has size {type.size}")
         self.tensor = tensor
         self.type = type
 
@@ -47,16 +54,23 @@ class GeometricTensor:
     def restrict(self, id: Any) -> "GeometricTensor":
         return GeometricTensor(self.tensor, self.type.restrict(id))
 
-    def split(self, breaks: List[int]) -> List["GeometricTensor"]:
-        """Split at the given *field* indices (``None`` entries are the ends)."""
+    def split(self, breaks: Optional[List[int]]) -> List["GeometricTensor"]:
+        """Split at the given *field* indices (views of the tensor).
+
+        ``breaks`` lists the fields that start a new piece, increasing; ``None`` splits every field
+        off (e2cnn), ``[]`` gives one piece.  The ends ``0`` and ``len(type)`` may be included (``None``
+        entries stand for them).  Unlike e2cnn's, ``breaks`` is not modified.
+        """
         n = len(self.type)
+        if breaks is None:
+            breaks = list(range(1, n))
         breaks = [0 if b is None and i == 0 else n if b is None else b for i, b in enumerate(breaks)]
         if not breaks or breaks[0] != 0:
             breaks = [0] + breaks
         if breaks[-1] != n:
             breaks = breaks + [n]
         if any(not 0 <= b <= n for b in breaks) or any(a >= b for a, b in zip(breaks, breaks[1:])):
-            raise ValueError(f"breaks must be increasing field indices in [0, {n}], got {breaks}")
+            raise InvalidValueError(f"breaks must be increasing field indices in [0, {n}], got {breaks}")
         starts = [int(s) for s in self.type.fields_start] + [self.type.size]
         return [GeometricTensor(self.tensor[:, starts[a]:starts[b]],
                                 self.type.index_select(list(range(a, b))))
@@ -83,23 +97,36 @@ class GeometricTensor:
     def to(self, *args, **kwargs) -> "GeometricTensor":
         return GeometricTensor(self.tensor.to(*args, **kwargs), self.type)
 
-    def __getitem__(self, slices) -> "GeometricTensor":
-        if not isinstance(slices, tuple):
-            slices = (slices,)
-        if len(slices) > self.tensor.ndim:
-            raise IndexError(f"too many indices ({len(slices)}) for a tensor of {self.tensor.ndim} dimensions")
-        if any(s is Ellipsis or s is None for s in slices):
-            raise TypeError("GeometricTensor indexing supports ints and slices only (no Ellipsis or None)")
+    def __getitem__(self, slices: Any) -> "GeometricTensor":
+        """Basic indexing, as e2cnn's: ints, slices and Ellipsis, one entry per dimension.
+
+        Dimension 1 indexes *fields*: a slice of fields keeps whole fields and gives the sub-type (a
+        view for step 1, a copy otherwise); an int index keeps its dimension with size 1.  Only the
+        first Ellipsis is expanded, further ones are ignored (e2cnn).  Negative steps work on every
+        dimension (copies).
+        """
+        entries = list(slices) if isinstance(slices, tuple) else [slices]
+        for s in entries:
+            if not (s is Ellipsis or isinstance(s, slice)
+                    or (isinstance(s, (int, np.integer)) and not isinstance(s, bool))):
+                raise TypeError(f"GeometricTensor indices must be ints or slices (or Ellipsis: basic indexing), got "
+                                f"{type(s).__name__}")
+        explicit = [s for s in entries if s is not Ellipsis]
+        if len(explicit) > self.tensor.ndim:
+            raise _IndexingError(f"too many indices ({len(explicit)}) for a tensor of {self.tensor.ndim} dimensions")
+        if any(s is Ellipsis for s in entries):
+            first = next(i for i, s in enumerate(entries) if s is Ellipsis)
+            fill = [slice(None)] * (self.tensor.ndim - len(explicit))
+            entries = [s for s in entries[:first] if s is not Ellipsis] + fill + \
+                      [s for s in entries[first + 1:] if s is not Ellipsis]
         index = []
-        for d, s in enumerate(slices):
-            if isinstance(s, (int, np.integer)) and not isinstance(s, bool):
+        for d, s in enumerate(entries):
+            if not isinstance(s, slice):
                 size = len(self.type) if d == 1 else self.tensor.shape[d]
                 if not -size <= s < size:
                     raise IndexError(f"index {s} is out of range for dimension {d} of size {size}")
                 s = int(s) % size
                 s = slice(s, s + 1)        # an int keeps its dimension (e2cnn)
-            elif not isinstance(s, slice):
-                raise TypeError(f"GeometricTensor indices must be ints or slices, got {type(s).__name__}")
             index.append(s)
         ftype = self.type
         t = self.tensor
@@ -107,7 +134,7 @@ class GeometricTensor:
             if d == 1:
                 fields = list(range(len(self.type)))[s]
                 if not fields:
-                    raise IndexError("the field index selects no field")
+                    raise _IndexingError(f"the field index {s} selects no field of the {len(self.type)}")
                 ftype = self.type.index_select(fields)
                 starts, ends = self.type.fields_start.astype(int), self.type.fields_end.astype(int)
                 if (s.step or 1) == 1:
@@ -126,9 +153,9 @@ class GeometricTensor:
     # ---- arithmetic -----------------------------------------------------------------------------------
     def _check_same_type(self, other: Any, op: str) -> None:
         if not isinstance(other, GeometricTensor):
-            raise TypeError(f"{op} needs two GeometricTensors, got {type(other).__name__}")
+            raise InvalidTypeError(f"{op} needs two GeometricTensors, got {type(other).__name__}")
         if self.type != other.type:
-            raise ValueError(f"{op} needs tensors of the same type, got {self.type!r} and {other.type!r}")
+            raise InvalidValueError(f"{op} needs tensors of the same type, got {self.type!r} and {other.type!r}")
 
     def __add__(self, other: "GeometricTensor") -> "GeometricTensor":
         self._check_same_type(other, "+")
@@ -150,12 +177,12 @@ class GeometricTensor:
 
     @staticmethod
     def _check_scalar(other: Any) -> None:
-        # ints work too (e2cnn raised AttributeError on them: API.md, "Where we differ")
+        # ints work too (e2cnn raised AttributeError on them; a difference on purpose)
         if isinstance(other, torch.Tensor) and other.numel() == 1:
             return
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             return
-        raise TypeError(f"a GeometricTensor can only be multiplied by a real scalar or a 1-element tensor, got "
+        raise InvalidTypeError(f"a GeometricTensor can only be multiplied by a real scalar or a 1-element tensor, got "
                         f"{other!r}")
 
     def __mul__(self, other: Any) -> "GeometricTensor":
@@ -171,7 +198,9 @@ class GeometricTensor:
         return self
 
     def __repr__(self) -> str:
-        return f"g_tensor: {self.tensor!r}, {self.type!r}"
+        # e2cnn's form: the tensor's repr prefixed with "g_", its lines indented, the type before ")"
+        body = repr(self.tensor)[:-1].replace("\n", "\n  ")
+        return f"g_{body}, {self.type!r})"
 
 
 def tensor_directsum(tensors: List[GeometricTensor]) -> GeometricTensor:
@@ -189,12 +218,16 @@ def tensor_directsum(tensors: List[GeometricTensor]) -> GeometricTensor:
     """
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("tensors must be a non-empty list of GeometricTensors")
+        raise InvalidValueError("tensors must be a non-empty list of GeometricTensors")
     for t in tensors:
         if not isinstance(t, GeometricTensor):
-            raise TypeError(f"tensor_directsum takes GeometricTensors, got {type(t).__name__}")
+            raise InvalidTypeError(f"tensor_directsum takes GeometricTensors, got {type(t).__name__}")
         if t.type.gspace != tensors[0].type.gspace:
-            raise ValueError(f"tensor_directsum needs one gspace, got {tensors[0].type.gspace.name} and "
-                             f"{t.type.gspace.name}")
+            raise InvalidValueError(f"tensor_directsum needs one gspace, got {tensors[0].type.gspace.name} and "
+                                    f"{t.type.gspace.name}")
+        first = tensors[0].tensor.shape
+        if t.tensor.ndim != len(first) or t.tensor.shape[:1] != first[:1] or t.tensor.shape[2:] != first[2:]:
+            raise InvalidValueError(f"tensor_directsum needs tensors of one batch size and spatial shape, got "
+                                    f"{tuple(first)} and {tuple(t.tensor.shape)}")
     ftype = FieldType(tensors[0].type.gspace, [rho for t in tensors for rho in t.type.representations])
     return GeometricTensor(torch.cat([t.tensor for t in tensors], dim=1), ftype)

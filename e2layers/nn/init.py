@@ -5,24 +5,28 @@ import numpy as np
 import scipy.stats
 import torch
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 __all__ = ["generalized_he_init", "deltaorthonormal_init"]
 
 
 def _attributes(basisexpansion) -> dict:
     if not hasattr(basisexpansion, "weight_attributes"):
-        raise TypeError(f"basisexpansion must be a convolution's basis expansion (conv.basisexpansion), got "
-                        f"{type(basisexpansion).__name__}")
+        raise InvalidTypeError(f"basisexpansion must be a convolution's basis expansion (conv.basisexpansion), got "
+                               f"{type(basisexpansion).__name__}")
     return basisexpansion.weight_attributes()
 
 
 def _check_tensor(tensor: torch.Tensor, basisexpansion) -> None:
+    # the initialisers write under torch.no_grad, so ``tensor`` may be the Parameter itself, its
+    # ``.data``, or a view of it
     if not isinstance(tensor, torch.Tensor) or tensor.shape != (basisexpansion.dimension(),):
-        raise ValueError(f"tensor must have shape ({basisexpansion.dimension()},) to match the basis expansion, "
-                         f"got {getattr(tensor, 'shape', type(tensor).__name__)}")
+        raise InvalidValueError(f"tensor must have shape ({basisexpansion.dimension()},) to match the basis "
+                                f"expansion, got {getattr(tensor, 'shape', type(tensor).__name__)}")
 
 
 def he_init_std(basisexpansion) -> np.ndarray:
-    """Per-weight std ``1 / sqrt(n_in_irrep_types(o) * n_basis(in_irrep, o))`` (API.md §1.4, e2cnn's variances).
+    """Per-weight std ``1 / sqrt(n_in_irrep_types(o) * n_basis(in_irrep, o))`` (e2cnn's variances).
 
     ``n_basis(in_irrep, o)`` counts the weights from input irreps of that type into the output irrep at
     position ``o``; every output field of one representation sees the same inputs, so the counts are
@@ -30,8 +34,8 @@ def he_init_std(basisexpansion) -> np.ndarray:
     broadcast to the pair's fields.
     """
     if not hasattr(basisexpansion, "pair_attributes"):
-        raise TypeError(f"basisexpansion must be a convolution's basis expansion (conv.basisexpansion), got "
-                        f"{type(basisexpansion).__name__}")
+        raise InvalidTypeError(f"basisexpansion must be a convolution's basis expansion (conv.basisexpansion), got "
+                               f"{type(basisexpansion).__name__}")
     pairs = basisexpansion.pair_attributes()
     if not pairs:
         return np.zeros(0)

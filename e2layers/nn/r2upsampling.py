@@ -7,6 +7,8 @@ from typing import Tuple, Union
 import torch
 import torch.nn.functional as F
 
+from basisgen.errors import InvalidValueError
+
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -19,8 +21,19 @@ _MODES = ("nearest", "bilinear", "bicubic")
 class R2Upsampling(EquivariantModule):
     """Upsample every channel by ``scale_factor`` or to ``size`` (``mode``: nearest, bilinear, bicubic).
 
-    Upsampling acts on the plane only, so it commutes with the fibre action of any field; with an
-    integer scale factor it commutes with rotations by 90 degrees and flips exactly.
+    Upsampling acts on the plane only, so it commutes with the fibre action of any field.  On the
+    pixel grid (rotations by multiples of 90 degrees, flips) it is exactly equivariant, up to
+    floating-point rounding in the interpolating modes, for
+
+    - ``mode='nearest'``: an integer ``scale_factor`` (even or odd; every input pixel becomes a
+      block), or a ``size`` that is an integer multiple of the input size;
+    - ``mode='bilinear'``/``'bicubic'``: any ``size``, any ``scale_factor`` with
+      ``align_corners=True``, and without it a ``scale_factor`` that makes the output size
+      ``H * scale_factor`` an integer.
+
+    Elsewhere (nearest at a non-integer ratio, an output size rounded down from ``H * scale_factor``
+    without ``align_corners``) torch's sampling grid is not symmetric and the error is of the order
+    of the signal, as in e2cnn, whose outputs these are.
 
     Examples
     --------
@@ -41,7 +54,7 @@ class R2Upsampling(EquivariantModule):
         if getattr(in_type.gspace, "dimensionality", None) != 2:
             raise ValueError(f"R2Upsampling needs a gspace on R^2, got {in_type.gspace.name}")
         if (scale_factor is None) == (size is None):
-            raise ValueError(f"give exactly one of scale_factor and size, got scale_factor={scale_factor!r}, "
+            raise InvalidValueError(f"give exactly one of scale_factor and size, got scale_factor={scale_factor!r}, "
                              f"size={size!r}")
         if scale_factor is not None and (isinstance(scale_factor, bool) or not isinstance(scale_factor, (int, float))
                                          or scale_factor <= 0):
@@ -49,7 +62,7 @@ class R2Upsampling(EquivariantModule):
         if size is not None:
             pair = size if isinstance(size, (tuple, list)) else (size, size)
             if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in pair):
-                raise ValueError(f"size must be a positive int or a pair of them, got {size!r}")
+                raise InvalidValueError(f"size must be a positive int or a pair of them, got {size!r}")
             size = tuple(pair)
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")

@@ -6,10 +6,13 @@ channels (``index_select`` on dimension 1, exact in any dtype), a restriction on
 """
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+import operator
+from typing import Any, List, Sequence, Tuple
 
 import numpy as np
 import torch
+
+from basisgen.errors import InvalidValueError
 
 from ..group import disentangle
 from ._checks import check_field_type, check_shape
@@ -48,6 +51,18 @@ def _field_channels(in_type: FieldType) -> List[np.ndarray]:
     return [np.arange(s, s + rho.size) for s, rho in zip(starts, in_type.representations)]
 
 
+def _field_indices(permutation: Any, n: int) -> List[int]:
+    """``permutation`` as a list of ints covering every field index ``0..n-1`` (repeats allowed, as e2cnn)."""
+    try:
+        indices = [operator.index(i) for i in permutation]
+    except TypeError:
+        indices = None
+    if indices is None or isinstance(permutation, (str, bytes)) or set(indices) != set(range(n)):
+        raise InvalidValueError(f"permutation must list the {n} field indices 0..{n - 1} of in_type (each at least "
+                                f"once), got {permutation!r}")
+    return indices
+
+
 class ReshuffleModule(EquivariantModule):
     """Permutes the *fields* of the input: output field ``i`` is input field ``permutation[i]``.
 
@@ -56,7 +71,8 @@ class ReshuffleModule(EquivariantModule):
     in_type:
         The input field type (any representations).
     permutation:
-        A permutation of ``0, ..., len(in_type) - 1``.
+        A permutation of ``0, ..., len(in_type) - 1`` (any sequence of ints).  As in e2cnn, an index
+        may repeat (the field is copied) as long as every field appears.
 
     Export: :class:`ChannelPermutation` (``index_select`` on the channels).
 
@@ -73,20 +89,12 @@ class ReshuffleModule(EquivariantModule):
     tensor([[1., 2., 0.]])
     """
 
-    def __init__(self, in_type: FieldType, permutation: List[int]):
+    def __init__(self, in_type: FieldType, permutation: Sequence[int]):
         super().__init__()
         check_field_type(in_type)
-        permutation = list(permutation) if not isinstance(permutation, (str, bytes)) and \
-            hasattr(permutation, "__iter__") else permutation
-        n = len(in_type)
-        if not isinstance(permutation, list) or any(isinstance(i, bool) or not isinstance(i, (int, np.integer))
-                                                    for i in permutation) \
-                or sorted(int(i) for i in permutation) != list(range(n)):
-            raise ValueError(f"permutation must be a permutation of the {n} field indices 0..{n - 1} of in_type, "
-                             f"got {permutation!r}")
         self.space = in_type.gspace
         self.in_type = in_type
-        self.permutation = [int(i) for i in permutation]
+        self.permutation = _field_indices(permutation, len(in_type))
         self.out_type = in_type.index_select(self.permutation)
         channels = _field_channels(in_type)
         indices = np.concatenate([channels[i] for i in self.permutation])
