@@ -99,6 +99,31 @@ class HarmonicElement:
         return C[:, :, None] * np.cos(arg) + S[:, :, None] * np.sin(arg)
 
     def attributes(self) -> Dict[str, Any]:
-        """e2cnn's per-element attributes (API.md §3.1)."""
-        return {"frequency": self.mu, "mu": self.mu, "s": self.s, "gamma": self.gamma_float, "offset": self.t,
-                "t": self.t, "in_irrep": self.in_irrep.name, "out_irrep": self.out_irrep.name, "shape": self.shape}
+        """The element's attributes under e2cnn's keys, and only those that e2cnn sets for it.
+
+        ``frequency`` and ``gamma`` always; ``s`` only for 2x2 blocks (the only solutions where the
+        reflection-like matrix is a choice); ``offset`` only for finite groups (SO(2) and O(2) have no
+        aliasing); then ``shape``, ``in_irrep`` and ``out_irrep``.  The values are Python ints and floats.
+
+        Examples
+        --------
+        >>> from basisgen import so2_group
+        >>> from basisgen.derivation import derive_angular_basis
+        >>> G = so2_group(3)
+        >>> derive_angular_basis(G, G.irrep(0), G.irrep(1))[0].attributes()
+        {'frequency': 1, 'gamma': 0.0, 'shape': (2, 1), 'in_irrep': 'irrep_0', 'out_irrep': 'irrep_1'}
+        """
+        return angular_attributes(self.mu, self.gamma_float, self.s, self.t, self.shape, self.in_irrep.name,
+                                  self.out_irrep.name, finite=not self.in_irrep.group.continuous)
+
+
+def angular_attributes(mu: int, gamma: float, s: int, t: int, shape: Tuple[int, int], in_irrep: str, out_irrep: str,
+                       finite: bool) -> Dict[str, Any]:
+    """The attribute dict of one angular element (see :meth:`HarmonicElement.attributes`), from its numbers."""
+    attrs: Dict[str, Any] = {"frequency": int(mu), "gamma": float(gamma)}
+    if tuple(shape) == (2, 2):
+        attrs["s"] = int(s)
+    if finite:
+        attrs["offset"] = int(t)
+    attrs.update(shape=(int(shape[0]), int(shape[1])), in_irrep=in_irrep, out_irrep=out_irrep)
+    return attrs

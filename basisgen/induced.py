@@ -17,9 +17,10 @@ from typing import Any, Callable, List, Optional, Sequence, Set, Tuple
 import numpy as np
 import sympy as sp
 
-from .groups import Group
+from .groups import O2, Group
 from .irreps import Irrep
 from .representation import Representation
+from .errors import InvalidValueError
 from .restriction import restrict_irrep, subgroup_geometry
 
 REGULAR_NONLINEARITIES = {"pointwise", "norm", "gated", "concatenated"}
@@ -27,7 +28,17 @@ REGULAR_NONLINEARITIES = {"pointwise", "norm", "gated", "concatenated"}
 
 def _require_finite(G: Group, what: str) -> None:
     if G.elements is None:
-        raise ValueError(f"the {what} representation needs a finite group; {G.name} is continuous")
+        if isinstance(G, O2):
+            raise InvalidValueError(f"the {what} representation of O(2) needs a finite group or the subgroup SO(2) "
+                                    f"(subgroup id (None, -1)); induction from a discrete subgroup of O(2) gives "
+                                    f"an infinite-dimensional representation")
+        raise InvalidValueError(f"the {what} representation needs a finite group; {G.name} is continuous")
+
+
+def _from_rotations(G: Group, subgroup_id: Any) -> bool:
+    """Is this the induction from SO(2) to O(2), the one induction of a continuous group that is finite?"""
+    return isinstance(G, O2) and isinstance(subgroup_id, tuple) and len(subgroup_id) == 2 \
+        and subgroup_id[0] is None and not isinstance(subgroup_id[1], bool) and subgroup_id[1] == -1
 
 
 def _build_Q(elements: Sequence[Any], irreps: List[Irrep], v_blocks: List[Any], exact: bool, width: int = 1):
@@ -131,7 +142,8 @@ def quotient_representation(G: Group, subgroup_id: Any) -> Representation:
     >>> (2 * rho.change_of_basis).round(6).tolist()[1]
     [1.0, -1.0, 1.0, -1.0]
     """
-    _require_finite(G, "quotient")
+    if not _from_rotations(G, subgroup_id):
+        _require_finite(G, "quotient")
     H = subgroup_geometry(G, subgroup_id).subgroup
     return induced_representation(G, subgroup_id, H.trivial_irrep, name=f"quotient[{subgroup_id}]")
 
@@ -155,11 +167,23 @@ def induced_representation(G: Group, subgroup_id: Any, phi: Irrep, name: Optiona
     >>> rho = induced_representation(G, 4, G.subgroup(4)[0].irrep(1))
     >>> rho.name, [psi.name for psi in rho.irreps], rho.size
     ('induced[4][irrep_1]', ['irrep_1', 'irrep_3'], 4)
+
+    O(2) induces from its rotations SO(2) (subgroup id ``(None, -1)``), as e2cnn does:
+
+    >>> from basisgen import o2_group
+    >>> G = o2_group(3)
+    >>> rho = induced_representation(G, (None, -1), G.subgroup((None, -1))[0].irrep(2))
+    >>> rho.name, [psi.name for psi in rho.irreps]
+    ('induced[(None, -1)][irrep_2]', ['irrep_1,2', 'irrep_1,2'])
     """
-    _require_finite(G, "induced")
+    if not _from_rotations(G, subgroup_id):
+        _require_finite(G, "induced")
     H = subgroup_geometry(G, subgroup_id).subgroup
     if not isinstance(phi, Irrep) or phi.group != H:
-        raise ValueError(f"phi must be an irrep of the subgroup {H.name} of {G.name} ({subgroup_id!r}), got {phi!r}")
+        raise InvalidValueError(f"phi must be an irrep of the subgroup {H.name} of {G.name} ({subgroup_id!r}), "
+                                f"got {phi!r}")
+    if _from_rotations(G, subgroup_id):
+        return _induced_from_rotations(G, subgroup_id, phi, name)
     reps, _ = coset_representatives(G, subgroup_id)
     d = phi.dim
     irreps: List[Irrep] = []
@@ -201,5 +225,34 @@ def induced_representation(G: Group, subgroup_id: Any, phi: Irrep, name: Optiona
     Q = _build_Q(reps, irreps, v_blocks(False), exact=False, width=d)
     return Representation(G, name or f"induced[{subgroup_id}][{phi.name}]", irreps, Q,
                           lambda: _build_Q(reps, irreps, v_blocks(True), True, width=d),
+                          induced_nonlinearities(Representation.from_irrep(phi).supported_nonlinearities, d),
+                          subgroup_id=subgroup_id)
+
+
+# e2cnn's intertwiners of SO(2)'s irrep k into the two copies of O(2)'s irrep (1, k): rotations by
+# +-pi/4, scaled so that Q is orthogonal
+_ROTATION_COPIES = (((1, -1), (1, 1)), ((1, 1), (-1, 1)))
+
+
+def _induced_from_rotations(G: O2, subgroup_id: Any, phi: Irrep, name: Optional[str]) -> Representation:
+    """``Ind_SO(2)^O(2) phi``: two cosets (the rotations and the reflections ``(1, 0.0)``).
+
+    ``phi`` of frequency 0 induces ``irrep_0,0 + irrep_1,0`` (size 2); frequency ``k > 0`` induces two copies
+    of ``irrep_1,k`` (size 4).  Built as the finite inductions, ``Q[i d + a, :] = ((+)psi(r_i) v[:, a])^T``,
+    with e2cnn's vector ``v``: ``1/sqrt(2)`` for the 1-D irreps, the quarter-turn halves
+    ``[[1, -1], [1, 1]] / 2`` and ``[[1, 1], [-1, 1]] / 2`` for the two copies of a 2-D irrep.
+    """
+    d, k = phi.dim, phi.frequency
+    if k == 0:
+        irreps = [G.irrep(0, 0), G.irrep(1, 0)]
+        exact_blocks = [sp.Matrix([[1 / sp.sqrt(2)]])] * 2
+    else:
+        irreps = [G.irrep(1, k)] * 2
+        exact_blocks = [sp.Matrix(block) / 2 for block in _ROTATION_COPIES]
+    float_blocks = [np.array(block.evalf(17), dtype=float) for block in exact_blocks]
+    Q = _build_Q([(0, 0.0), (1, 0.0)], irreps, float_blocks, exact=False, width=d)
+    exact_cosets = [(0, sp.Integer(0)), (1, sp.Integer(0))]
+    return Representation(G, name or f"induced[{subgroup_id}][{phi.name}]", irreps, Q,
+                          lambda: _build_Q(exact_cosets, irreps, exact_blocks, True, width=d),
                           induced_nonlinearities(Representation.from_irrep(phi).supported_nonlinearities, d),
                           subgroup_id=subgroup_id)

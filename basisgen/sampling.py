@@ -17,7 +17,7 @@ import numpy as np
 from .derivation import _derive
 from .errors import EmptyBasisError
 from .groups import Group
-from .harmonics import HarmonicElement
+from .harmonics import HarmonicElement, angular_attributes
 from .irreps import Irrep
 from .radial import BasisParams, basis_params, gaussian_rings, grid_coordinates
 from .representation import Representation
@@ -91,6 +91,22 @@ class SampledBasis:
                             "inner_idx": inner, "angular_idx": angular})
             self._attributes = out
         return self._attributes
+
+    def e2cnn_attributes(self, angular_count: int, finite: bool) -> List[Dict[str, Any]]:
+        """Per-element attribute dicts exactly as e2cnn's polar basis gives them to a ``basis_filter``.
+
+        ``angular_count`` is the number of angular elements of the unfiltered basis (:func:`angular_count`):
+        e2cnn's ``idx2`` is the element's position among them; ``finite`` says whether the group is finite
+        (only then do the elements have an ``offset``).
+        """
+        out = []
+        for (oo, ii, ring, mu, s, t, inner, polar_idx), (gamma, radius, sigma) in zip(
+                self.element_index.tolist(), self.element_values.tolist()):
+            angular = angular_attributes(mu, gamma, s, t, (self.out_irrep_dims[oo], self.in_irrep_dims[ii]),
+                                         self.in_irrep_names[ii], self.out_irrep_names[oo], finite)
+            out.append(polar_attributes(angular, ring, radius, sigma, ii, oo, inner, polar_idx - ring * angular_count,
+                                        angular_count))
+        return out
 
     def __len__(self) -> int:
         return self.blocks.shape[0]
@@ -209,13 +225,14 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
     # enumerate (ring, in position, out position, inner index) in e2cnn's order, applying the band limit
     in_pos = np.cumsum([0] + [p.dim for p in in_repr.irreps])
     out_pos = np.cumsum([0] + [p.dim for p in out_repr.irreps])
+    # (a basis_filter sees every element, before the band limit, as in e2cnn)
     kept: List[Tuple[int, int, int, HarmonicElement, int, int]] = []
     for ring, (radius, cutoff) in enumerate(zip(params.rings, params.cutoffs)):
         for a, (ii, oo, e, j) in enumerate(angular):
-            if abs(e.mu) > cutoff:
+            if basis_filter is not None and not basis_filter(polar_attributes(
+                    e.attributes(), ring, radius, params.sigmas[ring], ii, oo, j, a, len(angular))):
                 continue
-            if basis_filter is not None and not basis_filter(_attributes(e, ring, params, ii, oo, j,
-                                                                         ring * len(angular) + a)):
+            if abs(e.mu) > cutoff:
                 continue
             kept.append((ring, ii, oo, e, j, len(kept)))
 
@@ -261,12 +278,28 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
                         params, beta, dtype)
 
 
-def _attributes(e: HarmonicElement, ring: int, params: BasisParams, ii: int, oo: int, j: int, idx: int) -> dict:
-    """The attributes a ``basis_filter`` sees (the same keys as :attr:`SampledBasis.attributes`)."""
-    attrs = e.attributes()
-    attrs.update(ring=ring, radius=params.rings[ring], sigma=params.sigmas[ring], in_irrep_idx=ii,
-                 out_irrep_idx=oo, inner_idx=j, angular_idx=idx)
+def polar_attributes(angular: Dict[str, Any], ring: int, radius: float, sigma: float, in_irrep_idx: int,
+                     out_irrep_idx: int, inner_idx: int, angular_idx: int, angular_count: int) -> Dict[str, Any]:
+    """The attribute dict of one element of the polar basis (ring ``ring``, angular element ``angular_idx`` of
+    ``angular_count``), with e2cnn's keys in e2cnn's order: what a ``basis_filter`` receives.
+
+    ``angular`` is the angular element's :func:`~basisgen.harmonics.angular_attributes`; ``idx`` is the
+    position in the ring-major polar basis, ``idx1`` the ring and ``idx2`` the angular position.
+    """
+    attrs: Dict[str, Any] = {"radius": float(radius), "sigma": float(sigma),
+                             "idx": int(ring * angular_count + angular_idx)}
+    attrs.update(angular)
+    attrs.update(in_irrep_idx=int(in_irrep_idx), out_irrep_idx=int(out_irrep_idx), inner_idx=int(inner_idx),
+                 idx1=int(ring), idx2=int(angular_idx))
     return attrs
+
+
+def angular_count(in_repr: Representation, out_repr: Representation, params: BasisParams) -> int:
+    """The number of angular elements of the unfiltered basis ``in_repr -> out_repr`` under ``params``."""
+    group = in_repr.group
+    F = None if group.continuous else params.maximum_frequency
+    return sum(len(_derive(group, psi_in, psi_out, F, params.maximum_offset))
+               for psi_in in in_repr.irreps for psi_out in out_repr.irreps)
 
 
 def _empty_message(in_repr: Representation, out_repr: Representation, params: BasisParams) -> str:

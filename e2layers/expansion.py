@@ -24,15 +24,15 @@ never buffers: they stay out of ``state_dict()`` and DistributedDataParallel doe
 """
 from __future__ import annotations
 
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 
 from basisgen import cache as basis_cache
-from basisgen.errors import EmptyBasisError
+from basisgen.errors import EmptyBasisError, InvalidTypeError, InvalidValueError
 from basisgen.representation import Representation
-from basisgen.sampling import SampledBasis
+from basisgen.sampling import SampledBasis, angular_count
 
 _WEIGHT_COLUMNS = ("in_irrep", "out_irrep", "in_irrep_code", "out_irrep_code", "in_irreps_position",
                    "out_irreps_position", "radius", "in_field_position", "out_field_position")
@@ -228,6 +228,11 @@ class BasisExpansion(torch.nn.Module):
         self._pairs: List[_Pair] = []
         self._attributes: List[PairAttributes] = []
         self._tensor_names: List[str] = []
+        # per pair: the sampled basis and its representations, for the per-weight attribute dicts (built lazily)
+        self._pair_bases: List[Tuple[SampledBasis, Representation, Representation]] = []
+        self._block_info: Optional[List[List[Dict[str, Any]]]] = None
+        self._name_index: Optional[Dict[str, int]] = None
+        self._field_irreps = ([len(r.irreps) for r in in_reprs], [len(r.irreps) for r in out_reprs])
         self._q_out_identity: List[bool] = []     # per pair: Q_out = I (a sum of irreps without change of basis)
         codes: Dict[str, int] = {}          # irrep name -> small int, for fast grouping by irrep type
         placement, start, rows = [], 0, 0
@@ -246,6 +251,7 @@ class BasisExpansion(torch.nn.Module):
             self._hold(f"_q_out_{tag}", torch.as_tensor(basis.change_of_basis_out, dtype=dtype))
             self._q_out_identity.append(bool(np.array_equal(basis.change_of_basis_out, np.eye(S_out))))
             self._pairs.append(_Pair(start, len(basis), n_out, n_in, S_out, S_in))
+            self._pair_bases.append((basis, unique_in[in_name], unique_out[out_name]))
             out_f = np.array([f for f, r in enumerate(out_reprs) if r.name == out_name])
             in_f = np.array([f for f, r in enumerate(in_reprs) if r.name == in_name])
             self._attributes.append(PairAttributes(
@@ -331,6 +337,83 @@ class BasisExpansion(torch.nn.Module):
             for name, values in per_pair.items():
                 columns[name].append(np.broadcast_to(values, (p.n_out, p.n_in, p.size)).ravel())
         return {k: np.concatenate(v) if v else np.zeros(0) for k, v in columns.items()}
+
+    # ---- e2cnn's descriptions of the weights ------------------------------------------------------------------
+    def _pair_block_info(self) -> List[List[Dict[str, Any]]]:
+        """Per pair, the attribute dicts of its basis elements as e2cnn's single-block expansion holds them
+        (what the ``basis_filter`` saw, plus the element's ``id``)."""
+        if self._block_info is None:
+            self._block_info = []
+            for basis, rho_in, rho_out in self._pair_bases:
+                attrs = basis.e2cnn_attributes(angular_count(rho_in, rho_out, basis.params),
+                                               finite=not rho_in.group.continuous)
+                for a in attrs:
+                    a["id"] = (f"({a['in_irrep']}-{a['in_irrep_idx']},{a['out_irrep']}-{a['out_irrep_idx']})"
+                               f"_({a['radius']}/{a['frequency']})_{a['inner_idx']}")
+                self._block_info.append(attrs)
+        return self._block_info
+
+    def _weight_info(self, pair: int, o: int, i: int, element: int, idx: int) -> Dict[str, Any]:
+        """The dict of weight ``idx``: element ``element`` of pair ``pair`` between its ``o``-th output field and
+        ``i``-th input field (counted among the fields of the pair's representations)."""
+        p = self._attributes[pair]
+        attr = dict(self._pair_block_info()[pair][element])
+        out_field, in_field = int(p.out_fields[o]), int(p.in_fields[i])
+        attr.update(in_irreps_position=int(p.in_offsets[i]) + attr["in_irrep_idx"],
+                    out_irreps_position=int(p.out_offsets[o]) + attr["out_irrep_idx"],
+                    in_repr=p.in_name, out_repr=p.out_name, in_field_position=in_field,
+                    out_field_position=out_field)
+        attr["id"] = f"({p.in_name}-{in_field},{p.out_name}-{out_field})_{attr['id']}"
+        attr["idx"] = idx
+        return attr
+
+    def get_basis_info(self) -> Iterator[Dict[str, Any]]:
+        """One attribute dict per weight, in the weights' order (e2cnn's ``get_basis_info``): the element's
+        attributes (those a ``basis_filter`` sees, ``idx`` now the weight's index), its ``id`` (the name of
+        :meth:`get_basis_names`), ``in_repr``/``out_repr``, ``in_field_position``/``out_field_position`` and
+        ``in_irreps_position``/``out_irreps_position`` (in the field types' flat irrep lists).
+
+        Examples
+        --------
+        >>> import basisgen
+        >>> rho = basisgen.so2_group(3).irrep(1)
+        >>> rho = basisgen.Representation.from_irrep(rho)
+        >>> info = list(BasisExpansion([rho], [rho], 3).get_basis_info())
+        >>> len(info), info[0]["frequency"], info[0]["s"], info[0]["id"]
+        (6, 0, 0, '(irrep_1-0,irrep_1-0)_(irrep_1-0,irrep_1-0)_(0.0/0)_0')
+        """
+        idx = 0
+        for pair, p in enumerate(self._attributes):
+            for o in range(p.n_out):
+                for i in range(p.n_in):
+                    for element in range(p.size):
+                        yield self._weight_info(pair, o, i, element, idx)
+                        idx += 1
+
+    def get_basis_names(self) -> List[str]:
+        """The name (``id``) of every weight, in the weights' order (e2cnn's ``get_basis_names``)."""
+        return [a["id"] for a in self.get_basis_info()]
+
+    def get_element_info(self, name: Union[str, int]) -> Dict[str, Any]:
+        """The attribute dict of one weight (as :meth:`get_basis_info` gives it), by index or by name."""
+        if isinstance(name, str):
+            if self._name_index is None:
+                self._name_index = {n: k for k, n in enumerate(self.get_basis_names())}
+            if name not in self._name_index:
+                raise KeyError(f"no basis element is named {name!r}")
+            idx = self._name_index[name]
+        elif isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+            idx = int(name)
+            if not 0 <= idx < self._dimension:
+                raise InvalidValueError(f"name must be a weight index in [0, {self._dimension}), got {name}")
+        else:
+            raise InvalidTypeError(f"name must be a basis element's name (str) or index (int), got {name!r}")
+        for pair, p in enumerate(self._attributes):
+            if p.start <= idx < p.start + p.n_out * p.n_in * p.size:
+                block, element = divmod(idx - p.start, p.size)
+                o, i = divmod(block, p.n_in)
+                return self._weight_info(pair, o, i, element, idx)
+        raise AssertionError("unreachable: the pairs cover every weight")
 
     # ---- the expansion -------------------------------------------------------------------------------------
     @property

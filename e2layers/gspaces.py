@@ -13,7 +13,6 @@ import numpy as np
 import scipy.ndimage
 import torch
 
-from basisgen.polar import PolarBasis
 
 from . import group as groups
 
@@ -124,15 +123,32 @@ class GeneralOnR2(GSpace):
     def restrict(self, id: Any) -> Tuple["GeneralOnR2", Callable, Callable]:
         raise NotImplementedError
 
-    def build_kernel_basis(self, in_repr, out_repr, sigma, rings, **kwargs) -> PolarBasis:
-        """e2cnn's analytical basis (``maximum_frequency``/``maximum_offset`` in kwargs): ``.sample(points)``
-        gives (c_out, c_in, dim, N), every ring and harmonic, unnormalised.  Layers do not use it: they get
-        their sampled, filtered and normalised bases from the cache."""
+    def build_kernel_basis(self, in_repr, out_repr, sigma, rings, **kwargs) -> "kernels.KernelBasis":
+        """e2cnn's analytical basis of equivariant kernels ``in_repr -> out_repr`` (an
+        :class:`e2layers.kernels.PolarBasis` from the group's ``kernels_*_act_R2``, with this gspace's
+        reflection axis); ``maximum_frequency``/``maximum_offset`` in kwargs bound the finite groups'
+        frequencies.  ``.sample(points)`` gives (c_out, c_in, dim, N), every ring and harmonic, unnormalised.
+        Layers do not use it: they get their sampled, filtered and normalised bases from the cache."""
+        from basisgen.groups import DihedralGroup, FlipGroup
+
+        from . import kernels
         unknown = set(kwargs) - {"maximum_frequency", "maximum_offset"}
         if unknown:
             raise ValueError(f"build_kernel_basis accepts maximum_frequency and maximum_offset, got {sorted(unknown)}")
-        return PolarBasis(in_repr.basisgen, out_repr.basisgen, rings, sigma, kwargs.get("maximum_frequency"),
-                          kwargs.get("maximum_offset"), self.kernel_axis)
+        G = in_repr.basisgen.group
+        bounds = dict(max_frequency=kwargs.get("maximum_frequency"), max_offset=kwargs.get("maximum_offset"))
+        rings = list(rings)
+        if G.continuous:
+            if G.has_reflection:
+                return kernels.kernels_O2_act_R2(in_repr, out_repr, rings, sigma, axis=self.kernel_axis)
+            return kernels.kernels_SO2_act_R2(in_repr, out_repr, rings, sigma)
+        if isinstance(G, DihedralGroup):
+            return kernels.kernels_DN_act_R2(in_repr, out_repr, rings, sigma, axis=self.kernel_axis, **bounds)
+        if isinstance(G, FlipGroup):
+            return kernels.kernels_Flip_act_R2(in_repr, out_repr, rings, sigma, axis=self.kernel_axis, **bounds)
+        if G.rotation_order == 1:
+            return kernels.kernels_Trivial_act_R2(in_repr, out_repr, rings, sigma, **bounds)
+        return kernels.kernels_CN_act_R2(in_repr, out_repr, rings, sigma, **bounds)
 
     # ---- value semantics -----------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

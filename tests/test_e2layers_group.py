@@ -47,10 +47,12 @@ def test_custom_representation_directsum_change_basis_disentangle():
     G = group.cyclic_group(4)
     Q = np.array([[0.0, 1.0], [1.0, 0.0]])
     rho = group.Representation(G, "swapped_irrep_1", ["irrep_1"], Q, ["norm"])
-    assert G.representations["swapped_irrep_1"] is rho
+    assert "swapped_irrep_1" not in G.representations        # as in e2cnn, user-built ones are not registered
+    assert group.Representation(G, "swapped_irrep_1", ["irrep_1"], Q, ["norm"]) == rho
     np.testing.assert_allclose(rho(1), Q @ G.irrep(1)(1) @ Q.T, atol=1e-12)
-    with pytest.raises(ValueError, match="already registered"):
-        group.Representation(G, "swapped_irrep_1", ["irrep_1"], Q)
+    for taken in ("regular", "irrep_1"):
+        with pytest.raises(AssertionError, match="already registered"):
+            group.Representation(G, taken, ["irrep_1"], Q, [])
     s = group.directsum([G.trivial_representation, rho])
     assert s.name == "[irrep_0]_[swapped_irrep_1]" and s.irreps == ["irrep_0", "irrep_1"] and s.size == 3
     c = group.change_basis(s, np.eye(3)[[2, 0, 1]], "permuted")

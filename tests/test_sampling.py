@@ -241,7 +241,12 @@ def test_basis_filter_sees_attributes_and_filters():
     full = sample_basis(reg, reg, 5)
     assert 0 < len(b) < len(full)
     assert all(a["gamma"] == 0 for a in b.attributes)
-    assert {"radius", "sigma", "frequency", "in_irrep", "out_irrep", "ring"} <= set(seen[0])
+    # e2cnn's keys exactly: ``s`` only on 2x2 blocks, ``offset`` on finite groups
+    assert len(seen) > len(full)          # every element of the polar basis, before the band limit
+    common = {"radius", "sigma", "idx", "frequency", "gamma", "offset", "shape", "in_irrep", "out_irrep",
+              "in_irrep_idx", "out_irrep_idx", "inner_idx", "idx1", "idx2"}
+    assert all(set(a) == common | ({"s"} if a["shape"] == (2, 2) else set()) for a in seen)
+    assert [a["idx"] for a in seen] == list(range(len(seen)))
 
 
 # ---- bad input -------------------------------------------------------------------------------------------

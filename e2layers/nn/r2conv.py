@@ -192,11 +192,37 @@ class _R2ConvBase(EquivariantModule):
         if self.training or needs_grad:
             return self.expand_parameters()
         # eval mode without autograd: the filter is expanded once per parameter version (API.md §3.7)
+        return self._cached_filter_and_bias()
+
+    def _cached_filter_and_bias(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         key = self._parameters_key()
         if self._eval_cache is None or self._eval_cache[0] != key:
             with torch.no_grad():
                 self._eval_cache = (key, *self.expand_parameters())
         return self._eval_cache[1], self._eval_cache[2]
+
+    def _eval_attribute(self, name: str) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        if self.training:
+            # e2cnn deletes these attributes in train(); an AttributeError here makes hasattr() False alike
+            raise AttributeError(f"{type(self).__name__}.{name} exists in eval mode only")
+        return self._cached_filter_and_bias()
+
+    @property
+    def filter(self) -> torch.Tensor:
+        """Eval mode only: the expanded filter, as e2cnn keeps it (``(c_out, c_in / groups, k, k)``; for the
+        transposed convolution e2cnn's ``(c_in, c_out / groups, k, k)``).
+
+        It is the filter the eval-mode forward uses (one tensor, re-expanded whenever the parameters change),
+        computed without autograd, and never in the ``state_dict``; in training mode the attribute does not
+        exist, as in e2cnn after ``train()``.
+        """
+        filt = self._eval_attribute("filter")[0]
+        return filt.transpose(0, 1) if self._transposed else filt
+
+    @property
+    def expanded_bias(self) -> Optional[torch.Tensor]:
+        """Eval mode only: the expanded bias ``(c_out,)``, or None without a bias (see :attr:`filter`)."""
+        return self._eval_attribute("expanded_bias")[1]
 
     def train(self, mode: bool = True):
         self._eval_cache = None
