@@ -15,6 +15,7 @@ from typing import Any, Iterator, List, Optional, Tuple
 import numpy as np
 import sympy as sp
 
+from .errors import InvalidValueError
 from .irreps import Irrep
 
 TWO_PI = 2 * math.pi
@@ -22,7 +23,7 @@ TWO_PI = 2 * math.pi
 
 def _check_order(N: Any, name: str) -> int:
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
-        raise ValueError(f"{name} must be a positive int (the number of rotations), got {N!r}")
+        raise InvalidValueError(f"{name} must be a positive int (the number of rotations), got {N!r}")
     return int(N)
 
 
@@ -89,11 +90,11 @@ class Group(ABC):
     def irrep(self, *id: int) -> Irrep:
         """The irrep with the given id: ``irrep(k)`` or ``irrep(j, k)``."""
         if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in id):
-            raise ValueError(f"irrep ids are ints, got {id!r}; valid ids of {self.name}: {self._valid_irrep_ids()}")
+            raise InvalidValueError(f"irrep ids are ints, got {id!r}; valid ids of {self.name}: {self._valid_irrep_ids()}")
         for psi in self.irreps:
             if psi.id == tuple(id):
                 return psi
-        raise ValueError(f"{self.name} has no irrep with id {id!r}; valid ids: {self._valid_irrep_ids()}")
+        raise InvalidValueError(f"{self.name} has no irrep with id {id!r}; valid ids: {self._valid_irrep_ids()}")
 
     def _valid_irrep_ids(self) -> str:
         return ", ".join(str(p.id if len(p.id) > 1 else p.id[0]) for p in self.irreps)
@@ -104,7 +105,7 @@ class Group(ABC):
 
     def _check(self, e: Any) -> None:
         if not self.is_element(e):
-            raise ValueError(f"{e!r} is not an element of {self.name}")
+            raise InvalidValueError(f"{e!r} is not an element of {self.name}")
 
     # ---- representations (built in representations.py / induced.py) -------------------------
     @cached_property
@@ -322,7 +323,7 @@ class _ContinuousGroup(Group):
     def __init__(self, maximum_frequency: int = 10):
         if isinstance(maximum_frequency, bool) or not isinstance(maximum_frequency, (int, np.integer)) \
                 or maximum_frequency < 0:
-            raise ValueError(f"maximum_frequency must be a non-negative int, got {maximum_frequency!r}")
+            raise InvalidValueError(f"maximum_frequency must be a non-negative int, got {maximum_frequency!r}")
         self.maximum_frequency = int(maximum_frequency)
 
     def _key(self) -> tuple:
@@ -502,7 +503,7 @@ def group_from_name(name: str, maximum_frequency: int = 10) -> Group:
     ('D4', 'SO(2)')
     """
     if not isinstance(name, str):
-        raise ValueError(f"group must be a name such as 'C8', 'D4', 'SO2', 'O2', 'flip', 'trivial'; got {name!r}")
+        raise InvalidValueError(f"group must be a name such as 'C8', 'D4', 'SO2', 'O2', 'flip', 'trivial'; got {name!r}")
     key = name.strip().upper()
     if key in ("SO2", "SO(2)"):
         return so2_group(maximum_frequency)
@@ -516,5 +517,5 @@ def group_from_name(name: str, maximum_frequency: int = 10) -> Group:
         N = int(key[1:])
         if N >= 1:
             return _FAMILIES[key[0]](N)
-    raise ValueError(f"unknown group {name!r}; valid: C<N> or D<N> with N >= 1, SO2, O2, flip, trivial")
+    raise InvalidValueError(f"unknown group {name!r}; valid: C<N> or D<N> with N >= 1, SO2, O2, flip, trivial")
 

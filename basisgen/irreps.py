@@ -17,6 +17,8 @@ import sympy as sp
 from sympy.polys.domains import QQ_I
 from sympy.polys.matrices import DomainMatrix
 
+from .errors import InvalidValueError
+
 
 @dataclass(frozen=True)
 class Eigenbasis:
@@ -112,7 +114,7 @@ class Irrep:
     def flip_exact(self) -> sp.Matrix:
         """The exact matrix of the reflection ``f`` (only for groups with reflections)."""
         if not self.group.has_reflection:
-            raise ValueError(f"group {self.group.name} has no reflection")
+            raise InvalidValueError(f"group {self.group.name} has no reflection")
         return self._value(1, sp.Integer(0), sp.cos, sp.sin, sp.Matrix)
 
     def _value(self, flip, theta, cos, sin, build):

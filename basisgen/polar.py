@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .errors import InvalidValueError
 from .derivation import _derive
 from .harmonics import HarmonicElement
 from .radial import gaussian_rings
@@ -47,13 +48,13 @@ class AngularTable:
     def __init__(self, in_repr: Representation, out_repr: Representation, F: Optional[int] = None,
                  T: Optional[int] = None, beta: float = 0.0, negative_cosines: bool = False):
         if in_repr.group != out_repr.group:
-            raise ValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
+            raise InvalidValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
                              f"{out_repr.group.name}")
         group = in_repr.group
         F = None if group.continuous else F
         T = None if group.continuous else T
         if not group.continuous and F is None and T is None:
-            raise ValueError(f"{group.name} is finite: give a maximum frequency or a maximum offset")
+            raise InvalidValueError(f"{group.name} is finite: give a maximum frequency or a maximum offset")
         self.in_repr, self.out_repr, self.beta = in_repr, out_repr, float(beta)
         pairs = {}
         for pi in set(in_repr.irreps):
@@ -112,7 +113,7 @@ def polar_coordinates(points: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.nd
     """``(r, phi, origin)`` of ``points`` ((2, N) or (N, 2) coordinates x, y); ``phi`` is 0 at the origin."""
     points = np.asarray(points, dtype=float)
     if points.ndim != 2 or 2 not in points.shape:
-        raise ValueError(f"points must have shape (N, 2) or (2, N), got {points.shape}")
+        raise InvalidValueError(f"points must have shape (N, 2) or (2, N), got {points.shape}")
     xy = points if points.shape[0] == 2 and points.shape[1] != 2 else points.T
     r = np.hypot(xy[0], xy[1])
     origin = r < ORIGIN_RADIUS
@@ -142,16 +143,16 @@ class PolarBasis:
 
     def __post_init__(self):
         if self.in_repr.group != self.out_repr.group:
-            raise ValueError(f"in_repr and out_repr must share one group, got {self.in_repr.group.name} and "
+            raise InvalidValueError(f"in_repr and out_repr must share one group, got {self.in_repr.group.name} and "
                              f"{self.out_repr.group.name}")
         self.rings = [float(r) for r in self.rings]
         sigmas = [float(self.sigma)] * len(self.rings) if np.isscalar(self.sigma) else [float(s) for s in self.sigma]
         if len(sigmas) != len(self.rings) or any(not s > 0 for s in sigmas):
-            raise ValueError(f"sigma must be one positive float or one per ring ({len(self.rings)}), got {self.sigma!r}")
+            raise InvalidValueError(f"sigma must be one positive float or one per ring ({len(self.rings)}), got {self.sigma!r}")
         self.sigmas = sigmas
         group = self.in_repr.group
         if not group.continuous and self.maximum_frequency is None and self.maximum_offset is None:
-            raise ValueError(f"{group.name} is finite: give maximum_frequency or maximum_offset")
+            raise InvalidValueError(f"{group.name} is finite: give maximum_frequency or maximum_offset")
         self._table = AngularTable(self.in_repr, self.out_repr, self.maximum_frequency, self.maximum_offset,
                                    resolve_axis(group, self.axis))
 

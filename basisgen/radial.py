@@ -7,6 +7,8 @@ from typing import Callable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .errors import InvalidValueError
+
 Cutoff = Union[None, float, Callable[[float], float]]
 
 #: the hand-tuned cutoff rules of e2cnn's ``frequencies_cutoff`` = -1, -2, -3 (MATH.md §3.3)
@@ -15,7 +17,7 @@ MANUAL_CUTOFFS = (-1.0, -2.0, -3.0)
 
 def _positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+        raise InvalidValueError(f"{name} must be a positive int, got {value!r}")
     return int(value)
 
 
@@ -88,10 +90,10 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
         rings = [d * r for r in np.linspace(0, (k - 1) // 2, n)]
     rings = [float(r) for r in rings]
     if not rings:
-        raise ValueError("rings must be a non-empty list of radii")
+        raise InvalidValueError("rings must be a non-empty list of radii")
     for r in rings:
         if not math.isfinite(r) or r < 0 or r > max_grid_radius + 1e-9:
-            raise ValueError(f"rings must lie within the {k}x{k} grid (dilation {d}), i.e. in "
+            raise InvalidValueError(f"rings must lie within the {k}x{k} grid (dilation {d}), i.e. in "
                              f"[0, {max_grid_radius:.4g}]; got {r!r}")
     if sigma is None:
         sigmas = [0.6] * len(rings)
@@ -101,11 +103,11 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
     else:
         sigmas = [float(s) for s in sigma]
         if len(sigmas) != len(rings):
-            raise ValueError(f"sigma must be one float or one per ring ({len(rings)}), got {len(sigmas)} values")
+            raise InvalidValueError(f"sigma must be one float or one per ring ({len(rings)}), got {len(sigmas)} values")
     sigmas = [0.005 if r == 0 and sigma is None else s for r, s in zip(rings, sigmas)]
     for s in sigmas:
         if not math.isfinite(s) or s <= 0:
-            raise ValueError(f"sigma must be positive, got {s!r}")
+            raise InvalidValueError(f"sigma must be positive, got {s!r}")
     if frequencies_cutoff is None:
         frequencies_cutoff = -1.0
     if callable(frequencies_cutoff):
@@ -118,15 +120,15 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
             def f(r, c=c):
                 return c * r
         else:
-            raise ValueError(f"frequencies_cutoff must be -1, -2, -3, a positive float or a callable, "
+            raise InvalidValueError(f"frequencies_cutoff must be -1, -2, -3, a positive float or a callable, "
                              f"got {frequencies_cutoff!r}")
     else:
-        raise ValueError(f"frequencies_cutoff must be -1, -2, -3, a positive float or a callable, "
+        raise InvalidValueError(f"frequencies_cutoff must be -1, -2, -3, a positive float or a callable, "
                          f"got {frequencies_cutoff!r}")
     cutoffs = tuple(float(f(r)) for r in rings)
     if maximum_offset is not None and (isinstance(maximum_offset, bool) or not isinstance(maximum_offset, int)
                                        or maximum_offset < 0):
-        raise ValueError(f"maximum_offset must be a non-negative int or None, got {maximum_offset!r}")
+        raise InvalidValueError(f"maximum_offset must be a non-negative int or None, got {maximum_offset!r}")
     return BasisParams(k, d, tuple(rings), tuple(sigmas), cutoffs, int(max(cutoffs)), maximum_offset)
 
 

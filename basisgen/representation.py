@@ -12,6 +12,7 @@ import numpy as np
 import scipy.linalg
 import sympy as sp
 
+from .errors import InvalidValueError
 from .irreps import Irrep
 
 
@@ -49,7 +50,7 @@ class Representation:
         irreps = list(irreps)
         for psi in irreps:
             if not isinstance(psi, Irrep) or psi.group != group:
-                raise ValueError(f"irreps must be irreps of {group.name}, got {psi!r}")
+                raise InvalidValueError(f"irreps must be irreps of {group.name}, got {psi!r}")
         size = sum(psi.dim for psi in irreps)
         if change_of_basis is None:
             change_of_basis = np.eye(size)
@@ -57,10 +58,10 @@ class Representation:
                 change_of_basis_exact = sp.eye(size)
         Q = np.asarray(change_of_basis, dtype=float)
         if Q.shape != (size, size):
-            raise ValueError(f"change_of_basis must have shape {(size, size)} for irreps of total size {size}, "
+            raise InvalidValueError(f"change_of_basis must have shape {(size, size)} for irreps of total size {size}, "
                              f"got {Q.shape}")
         if not np.all(np.isfinite(Q)) or abs(np.linalg.det(Q)) < 1e-12:
-            raise ValueError("change_of_basis must be a finite invertible matrix")
+            raise InvalidValueError("change_of_basis must be a finite invertible matrix")
         self.group = group
         self.name = name
         self.irreps = irreps
@@ -109,7 +110,7 @@ class Representation:
         """``rho(element)`` exactly; raises ``ValueError`` when ``Q`` has no exact form."""
         Q = self.change_of_basis_exact
         if Q is None:
-            raise ValueError(f"representation {self.name} has no exact change of basis")
+            raise InvalidValueError(f"representation {self.name} has no exact change of basis")
         D = sp.diag(*[psi.exact(element) for psi in self.irreps])
         Q_inv = Q.T if self.is_orthogonal else Q.inv()
         return (Q * D * Q_inv).applyfunc(sp.simplify)
@@ -164,17 +165,17 @@ def directsum(reprs: List[Representation], change_of_basis: Optional[np.ndarray]
     ('[irrep_0]_[irrep_1]', 3)
     """
     if not reprs:
-        raise ValueError("reprs must be a non-empty list of representations")
+        raise InvalidValueError("reprs must be a non-empty list of representations")
     group = reprs[0].group
     for rho in reprs:
         if rho.group != group:
-            raise ValueError(f"all representations must share one group: {group.name} vs {rho.group.name}")
+            raise InvalidValueError(f"all representations must share one group: {group.name} vs {rho.group.name}")
     irreps = [psi for rho in reprs for psi in rho.irreps]
     Q = scipy.linalg.block_diag(*[rho.change_of_basis for rho in reprs])
     if change_of_basis is not None:
         change_of_basis = np.asarray(change_of_basis, dtype=float)
         if change_of_basis.shape != Q.shape:
-            raise ValueError(f"change_of_basis must have shape {Q.shape}, got {change_of_basis.shape}")
+            raise InvalidValueError(f"change_of_basis must have shape {Q.shape}, got {change_of_basis.shape}")
         Q = change_of_basis @ Q
 
     def exact():
@@ -193,5 +194,5 @@ def change_basis(rho: Representation, change_of_basis: np.ndarray, name: str,
     """``change_of_basis @ rho``: the same irreps in another basis."""
     cob = np.asarray(change_of_basis, dtype=float)
     if cob.shape != (rho.size, rho.size):
-        raise ValueError(f"change_of_basis must have shape {(rho.size, rho.size)}, got {cob.shape}")
+        raise InvalidValueError(f"change_of_basis must have shape {(rho.size, rho.size)}, got {cob.shape}")
     return Representation(rho.group, name, rho.irreps, cob @ rho.change_of_basis, None, supported_nonlinearities)

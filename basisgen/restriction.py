@@ -23,6 +23,7 @@ from typing import Any, Callable, List, Optional, Tuple
 import numpy as np
 import sympy as sp
 
+from .errors import InvalidValueError
 from .groups import O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, Group
 from .irreps import Irrep
 from .representation import Representation
@@ -41,7 +42,7 @@ class SubgroupGeometry:
 
 def _divisor(M: Any, N: int, what: str) -> int:
     if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1 or N % M:
-        raise ValueError(f"{what} must be a positive divisor of {N}, got {M!r}")
+        raise InvalidValueError(f"{what} must be a positive divisor of {N}, got {M!r}")
     return int(M)
 
 
@@ -66,7 +67,7 @@ def subgroup_geometry(G: Group, id: Any) -> SubgroupGeometry:
         return SubgroupGeometry(CyclicGroup(M), lambda e: e * r, lambda e: None if e % r else e // r, M, None)
     if isinstance(G, SO2):
         if isinstance(id, bool) or not isinstance(id, (int, np.integer)) or id < 1:
-            raise ValueError(f"subgroup id M of SO(2) must be a positive int, got {id!r}")
+            raise InvalidValueError(f"subgroup id M of SO(2) must be a positive int, got {id!r}")
         M = int(id)
         step = 2 * np.pi / M
         return SubgroupGeometry(CyclicGroup(M), lambda e: (e * step) % (2 * np.pi),
@@ -82,7 +83,7 @@ def subgroup_geometry(G: Group, id: Any) -> SubgroupGeometry:
             return SubgroupGeometry(CyclicGroup(M), lambda e: (0, e * r),
                                     lambda e: None if e[0] or e[1] % r else e[1] // r, M, None)
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not 0 <= a < r:
-            raise ValueError(f"the axis index a in ({a!r}, {M}) must be an int with 0 <= a < {r}")
+            raise InvalidValueError(f"the axis index a in ({a!r}, {M}) must be an int with 0 <= a < {r}")
         a = int(a)
         angle = 2 * sp.pi * a / N
         if M == 1:
@@ -93,9 +94,9 @@ def subgroup_geometry(G: Group, id: Any) -> SubgroupGeometry:
                                 M, angle)
     if isinstance(G, O2):
         if a is not None and not (isinstance(a, (float, np.floating)) and np.isfinite(a)):
-            raise ValueError(f"the axis in (axis, M) must be None or a finite float angle, got {a!r}")
+            raise InvalidValueError(f"the axis in (axis, M) must be None or a finite float angle, got {a!r}")
         if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or (M < 1 and M != -1):
-            raise ValueError(f"the order M in (axis, M) must be -1 (continuous) or a positive int, got {M!r}")
+            raise InvalidValueError(f"the order M in (axis, M) must be -1 (continuous) or a positive int, got {M!r}")
         M = int(M)
         two_pi = 2 * np.pi
         if M == -1:

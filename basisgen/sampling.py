@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .derivation import _derive
-from .errors import EmptyBasisError
+from .errors import EmptyBasisError, InvalidValueError
 from .groups import Group
 from .harmonics import HarmonicElement, angular_attributes
 from .irreps import Irrep
@@ -149,7 +149,7 @@ def resolve_axis(group: Group, axis: Optional[float]) -> float:
     if axis is None:
         return DEFAULT_AXIS
     if isinstance(axis, bool) or not isinstance(axis, (int, float, np.floating)) or not math.isfinite(axis):
-        raise ValueError(f"axis must be a finite float angle in radians, got {axis!r}")
+        raise InvalidValueError(f"axis must be a finite float angle in radians, got {axis!r}")
     return float(axis)
 
 
@@ -205,14 +205,14 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
     flip group (default pi/2).  Raises :class:`EmptyBasisError` (a ``ValueError``) when nothing survives.
     """
     if not isinstance(in_repr, Representation) or not isinstance(out_repr, Representation):
-        raise ValueError(f"in_repr and out_repr must be Representations, got {type(in_repr).__name__} and "
+        raise InvalidValueError(f"in_repr and out_repr must be Representations, got {type(in_repr).__name__} and "
                          f"{type(out_repr).__name__}")
     if in_repr.group != out_repr.group:
-        raise ValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
+        raise InvalidValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
                          f"{out_repr.group.name}")
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        raise InvalidValueError(f"dtype must be float32 or float64, got {dtype}")
     group = in_repr.group
     params = basis_params(kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset)
     beta = resolve_axis(group, axis)
@@ -333,6 +333,6 @@ def sample_irreps_basis(group: Group, in_irrep: Irrep, out_irrep: Irrep, kernel_
     """:func:`sample_basis` for a single pair of irreps (no change of basis)."""
     for name, psi in (("in_irrep", in_irrep), ("out_irrep", out_irrep)):
         if not isinstance(psi, Irrep) or psi.group != group:
-            raise ValueError(f"{name} must be an irrep of {group.name}, got {psi!r}")
+            raise InvalidValueError(f"{name} must be an irrep of {group.name}, got {psi!r}")
     return sample_basis(Representation.from_irrep(in_irrep), Representation.from_irrep(out_irrep), kernel_size,
                         **kwargs)

@@ -207,14 +207,14 @@ class BasisExpansion(torch.nn.Module):
                  **basis_kwargs):
         super().__init__()
         if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+            raise InvalidValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
         np_dtype = np.float32 if dtype == torch.float32 else np.float64
         if not in_reprs or not out_reprs:
-            raise ValueError("in_reprs and out_reprs must be non-empty lists of representations")
+            raise InvalidValueError("in_reprs and out_reprs must be non-empty lists of representations")
         group = in_reprs[0].group
         for rho in list(in_reprs) + list(out_reprs):
             if rho.group != group:
-                raise ValueError(f"all field representations must share one group: {group.name} vs {rho.group.name}")
+                raise InvalidValueError(f"all field representations must share one group: {group.name} vs {rho.group.name}")
         cache = cache or basis_cache.default_cache()
         self.kernel_size = kernel_size
         self.basis_dtype = dtype
@@ -248,7 +248,7 @@ class BasisExpansion(torch.nn.Module):
             index, M = _row_basis(basis)
             self._hold(f"_index_{tag}", torch.as_tensor(index))
             self._hold(f"_basis_{tag}", torch.as_tensor(M, dtype=dtype))
-            self._hold(f"_q_out_{tag}", torch.as_tensor(basis.change_of_basis_out, dtype=dtype))
+            self._hold(f"_q_out_{tag}", torch.tensor(basis.change_of_basis_out, dtype=dtype))
             self._q_out_identity.append(bool(np.array_equal(basis.change_of_basis_out, np.eye(S_out))))
             self._pairs.append(_Pair(start, len(basis), n_out, n_in, S_out, S_in))
             self._pair_bases.append((basis, unique_in[in_name], unique_out[out_name]))
@@ -451,7 +451,7 @@ class BasisExpansion(torch.nn.Module):
         True
         """
         if not self.single_field_type:
-            raise ValueError("rows_filter needs one pair of field types covering every channel in field order")
+            raise InvalidValueError("rows_filter needs one pair of field types covering every channel in field order")
         self._check_weights(weights)
         if _autocast_enabled(weights.device.type):
             with torch.autocast(weights.device.type, enabled=False):
@@ -463,7 +463,7 @@ class BasisExpansion(torch.nn.Module):
 
     def _check_weights(self, weights: torch.Tensor) -> None:
         if weights.shape != (self._dimension,):
-            raise ValueError(f"weights must have shape ({self._dimension},), got {tuple(weights.shape)}")
+            raise InvalidValueError(f"weights must have shape ({self._dimension},), got {tuple(weights.shape)}")
 
     def _pair_tensors(self, tag: int, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
         M, q_out = getattr(self, f"_basis_{tag}"), getattr(self, f"_q_out_{tag}")

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.ndimage
 import torch
 
+from basisgen.errors import InvalidValueError
 
 from . import group as groups
 
@@ -67,6 +68,28 @@ class GSpace:
     def testing_elements(self) -> Iterable[Any]:
         return self.fibergroup.testing_elements()
 
+    # ---- the action and the kernels (the concrete gspaces implement these) ----------------------------
+    def featurefield_action(self, input: np.ndarray, repr, element: Any) -> np.ndarray:
+        """``rho(g)`` on the channels, then the action of ``element`` on the base space:
+        ``f'(x) = rho(g) f(g^-1 x)`` for an array of shape (batch, repr.size, ...)."""
+        if repr.group != self.fibergroup:
+            raise InvalidValueError(f"repr must be a representation of {self.fibergroup.name}, got one of "
+                                    f"{repr.group.name}")
+        x = np.einsum("oi,bi...->bo...", repr(element), input)
+        return self._basespace_action(x, element)
+
+    def _basespace_action(self, input: np.ndarray, element: Any) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not act on a base space")
+
+    def restrict(self, id: Any) -> Tuple["GSpace", Callable, Callable]:
+        """``(subspace, parent, child)``: the gspace of the subgroup ``id`` and the maps of its elements
+        into the group and back."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement restrict")
+
+    def build_kernel_basis(self, in_repr, out_repr, **kwargs):
+        """The basis of equivariant kernels from ``in_repr`` to ``out_repr`` fields."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement build_kernel_basis")
+
 
 class GeneralOnR2(GSpace):
     """A subgroup of O(2) acting on R^2; ``kernel_axis`` is the reflection axis its kernels use."""
@@ -82,7 +105,7 @@ class GeneralOnR2(GSpace):
     # ---- action on images --------------------------------------------------------------------------
     def _flip_and_angle(self, element: Any) -> Tuple[int, float]:
         if not self.fibergroup.is_element(element):
-            raise ValueError(f"{element!r} is not an element of {self.fibergroup.name}")
+            raise InvalidValueError(f"{element!r} is not an element of {self.fibergroup.name}")
         j, theta = self.fibergroup.basisgen.element_action(element)
         return j, theta + (2 * self.axis if j else 0.0)
 
@@ -109,19 +132,11 @@ class GeneralOnR2(GSpace):
         j, angle = self._flip_and_angle(element)
         k = _quarter_turns(angle)
         if k is None:
-            raise ValueError(f"element {element!r} of {self.fibergroup.name} does not map the pixel grid onto "
+            raise InvalidValueError(f"element {element!r} of {self.fibergroup.name} does not map the pixel grid onto "
                              f"itself; use featurefield_action (interpolating) instead")
         if j:
             x = x.flip(-2)
         return torch.rot90(x, k, dims=(-2, -1))
-
-    def featurefield_action(self, input: np.ndarray, repr, element: Any) -> np.ndarray:
-        """``rho(g)`` on the channels, then the action on the plane (e2cnn's ``featurefield_action``)."""
-        x = np.einsum("oi,bi...->bo...", repr(element), input)
-        return self._basespace_action(x, element)
-
-    def restrict(self, id: Any) -> Tuple["GeneralOnR2", Callable, Callable]:
-        raise NotImplementedError
 
     def build_kernel_basis(self, in_repr, out_repr, sigma, rings, **kwargs) -> "kernels.KernelBasis":
         """e2cnn's analytical basis of equivariant kernels ``in_repr -> out_repr`` (an
@@ -134,7 +149,7 @@ class GeneralOnR2(GSpace):
         from . import kernels
         unknown = set(kwargs) - {"maximum_frequency", "maximum_offset"}
         if unknown:
-            raise ValueError(f"build_kernel_basis accepts maximum_frequency and maximum_offset, got {sorted(unknown)}")
+            raise InvalidValueError(f"build_kernel_basis accepts maximum_frequency and maximum_offset, got {sorted(unknown)}")
         G = in_repr.basisgen.group
         bounds = dict(max_frequency=kwargs.get("maximum_frequency"), max_offset=kwargs.get("maximum_offset"))
         rings = list(rings)
@@ -175,15 +190,15 @@ class Rot2dOnR2(GeneralOnR2):
     def __init__(self, N: int = None, maximum_frequency: int = None, fibergroup: groups.Group = None):
         if fibergroup is None:
             if N is None:
-                raise ValueError("Rot2dOnR2 needs N (> 1, or -1 for SO(2)) or a fibergroup")
+                raise InvalidValueError("Rot2dOnR2 needs N (> 1, or -1 for SO(2)) or a fibergroup")
             if N == -1:
                 fibergroup = groups.so2_group(10 if maximum_frequency is None else maximum_frequency)
             elif isinstance(N, int) and N > 1:
                 if maximum_frequency is not None:
-                    raise ValueError("maximum_frequency is only for N = -1 (SO(2))")
+                    raise InvalidValueError("maximum_frequency is only for N = -1 (SO(2))")
                 fibergroup = groups.cyclic_group(N)
             else:
-                raise ValueError(f"N must be an int > 1 or -1 (use TrivialOnR2 for N = 1), got {N!r}")
+                raise InvalidValueError(f"N must be an int > 1 or -1 (use TrivialOnR2 for N = 1), got {N!r}")
         name = "Continuous-Rotations" if fibergroup.continuous else f"{fibergroup.basisgen.rotation_order}-Rotations"
         super().__init__(fibergroup, name)
 
@@ -207,17 +222,17 @@ class FlipRot2dOnR2(GeneralOnR2):
                  fibergroup: groups.Group = None):
         if fibergroup is None:
             if N is None:
-                raise ValueError("FlipRot2dOnR2 needs N (>= 1, or -1 for O(2)) or a fibergroup")
+                raise InvalidValueError("FlipRot2dOnR2 needs N (>= 1, or -1 for O(2)) or a fibergroup")
             if N == -1:
                 fibergroup = groups.o2_group(10 if maximum_frequency is None else maximum_frequency)
             elif isinstance(N, int) and N >= 1:
                 if maximum_frequency is not None:
-                    raise ValueError("maximum_frequency is only for N = -1 (O(2))")
+                    raise InvalidValueError("maximum_frequency is only for N = -1 (O(2))")
                 fibergroup = groups.dihedral_group(N)
             else:
-                raise ValueError(f"N must be an int >= 1 or -1, got {N!r}")
+                raise InvalidValueError(f"N must be an int >= 1 or -1, got {N!r}")
         if isinstance(axis, bool) or not isinstance(axis, (int, float)) or not math.isfinite(axis):
-            raise ValueError(f"axis must be a finite float angle, got {axis!r}")
+            raise InvalidValueError(f"axis must be a finite float angle, got {axis!r}")
         rot = "Continuous" if fibergroup.continuous else str(fibergroup.basisgen.rotation_order)
         super().__init__(fibergroup, f"Flip_{rot}-Rotations(f={axis:.5f})", axis)
 

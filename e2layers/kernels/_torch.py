@@ -14,6 +14,8 @@ import torch
 
 from basisgen.polar import ORIGIN_RADIUS, AngularTable
 
+from basisgen.errors import InvalidValueError
+
 
 class TensorCache:
     """Constant arrays converted once per (device, dtype)."""
@@ -38,7 +40,7 @@ def working_dtype(points: torch.Tensor) -> torch.dtype:
 def check_points(points: torch.Tensor, rows: int, name: str) -> None:
     if not isinstance(points, torch.Tensor) or points.dim() != 2 or points.shape[0] != rows \
             or not points.is_floating_point():
-        raise ValueError(f"{name} must be a floating-point torch.Tensor of shape ({rows}, N), got "
+        raise InvalidValueError(f"{name} must be a floating-point torch.Tensor of shape ({rows}, N), got "
                          f"{getattr(points, 'shape', type(points).__name__)}")
 
 

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Tuple, Union
 import numpy as np
 import torch
 
-from basisgen.errors import InvalidValueError
+from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from ._checks import check_field_type, check_shape
 from ._memory_format import keep_memory_format
@@ -113,11 +113,11 @@ class MultipleExport(torch.nn.Module):
 # ---- BranchingModule -------------------------------------------------------------------------------------
 def _check_labels(labels: Any, in_type: FieldType, module: str) -> List[str]:
     if isinstance(labels, str) or not hasattr(labels, "__iter__"):
-        raise TypeError(f"{module}: labels must be a list of str, one per field, got {labels!r}")
+        raise InvalidTypeError(f"{module}: labels must be a list of str, one per field, got {labels!r}")
     labels = list(labels)
     bad = [label for label in labels if not isinstance(label, str)]
     if bad:
-        raise TypeError(f"{module}: labels must be strings, got {bad[:3]!r}")
+        raise InvalidTypeError(f"{module}: labels must be strings, got {bad[:3]!r}")
     if len(labels) != len(in_type):
         raise InvalidValueError(f"{module}: the number of labels ({len(labels)}) does not match the number of "
                                 f"fields of in_type ({len(in_type)})")
@@ -242,25 +242,25 @@ def _module_in_types(module: EquivariantModule) -> Tuple[FieldType, ...]:
 
 def _check_modules(modules: Any) -> List[Tuple[EquivariantModule, List[str]]]:
     if isinstance(modules, (str, bytes)) or not hasattr(modules, "__iter__"):
-        raise TypeError(f"modules must be a list of (EquivariantModule, label or list of labels) pairs, "
+        raise InvalidTypeError(f"modules must be a list of (EquivariantModule, label or list of labels) pairs, "
                         f"got {type(modules).__name__}")
     pairs = []
     for i, pair in enumerate(modules):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise TypeError(f"modules[{i}] must be a pair (EquivariantModule, label or list of labels), got {pair!r}")
+            raise InvalidTypeError(f"modules[{i}] must be a pair (EquivariantModule, label or list of labels), got {pair!r}")
         module, labels = pair
         if not isinstance(module, EquivariantModule):
-            raise TypeError(f"modules[{i}] must hold an EquivariantModule, got {type(module).__name__}")
+            raise InvalidTypeError(f"modules[{i}] must hold an EquivariantModule, got {type(module).__name__}")
         labels = [labels] if isinstance(labels, str) else labels
         if not isinstance(labels, (list, tuple)) or not labels or not all(isinstance(s, str) for s in labels):
-            raise TypeError(f"modules[{i}]: the labels must be a str or a non-empty list of str, got {pair[1]!r}")
+            raise InvalidTypeError(f"modules[{i}]: the labels must be a str or a non-empty list of str, got {pair[1]!r}")
         in_types = _module_in_types(module)
         if len(in_types) != len(labels):
-            raise ValueError(f"modules[{i}]: {type(module).__name__} takes {len(in_types)} input(s) but is given "
+            raise InvalidValueError(f"modules[{i}]: {type(module).__name__} takes {len(in_types)} input(s) but is given "
                              f"{len(labels)} label(s) {list(labels)}")
         pairs.append((module, list(labels)))
     if not pairs:
-        raise ValueError("modules must hold at least one (EquivariantModule, labels) pair")
+        raise InvalidValueError("modules must hold at least one (EquivariantModule, labels) pair")
     return pairs
 
 
@@ -311,10 +311,10 @@ class MergeModule(EquivariantModule):
 
     def forward(self, input: Dict[str, GeometricTensor]) -> GeometricTensor:
         if not isinstance(input, dict):
-            raise TypeError(f"MergeModule expects a dict label -> GeometricTensor, got {type(input).__name__}")
+            raise InvalidTypeError(f"MergeModule expects a dict label -> GeometricTensor, got {type(input).__name__}")
         missing = [label for label in self.in_types if label not in input]
         if missing:
-            raise ValueError(f"MergeModule: the input has no tensor for labels {missing} (it has {list(input)})")
+            raise InvalidValueError(f"MergeModule: the input has no tensor for labels {missing} (it has {list(input)})")
         outputs = [module(*[input[label] for label in labels]).tensor
                    for module, labels in zip(self._submodules(), self._labels)]
         like = input[self._labels[0][0]].tensor         # the memory format of the first input
@@ -325,13 +325,13 @@ class MergeModule(EquivariantModule):
         """The output shape for input shapes given as keywords ``label=shape`` (e2cnn) or as one dict."""
         if args:
             if len(args) != 1 or not isinstance(args[0], dict) or input_shapes:
-                raise TypeError("evaluate_output_shape takes one dict label -> shape, or the shapes as keywords")
+                raise InvalidTypeError("evaluate_output_shape takes one dict label -> shape, or the shapes as keywords")
             input_shapes = dict(args[0])
         shapes = []
         for module, labels in zip(self._submodules(), self._labels):
             missing = [label for label in labels if label not in input_shapes]
             if missing:
-                raise ValueError(f"MergeModule.evaluate_output_shape: no shape for labels {missing}")
+                raise InvalidValueError(f"MergeModule.evaluate_output_shape: no shape for labels {missing}")
             shapes.append(tuple(module.evaluate_output_shape(*[tuple(input_shapes[label]) for label in labels])))
         first = shapes[0]
         for shape in shapes[1:]:

@@ -7,6 +7,8 @@ from typing import Any, Iterable, Optional, Tuple
 
 import torch
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 from ._checks import check_field_type, check_shape
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -77,12 +79,12 @@ class SequentialModule(EquivariantModule):
     def add_module(self, name: str, module: EquivariantModule) -> None:
         """Append ``module`` under ``name``; its ``in_type`` must equal the current ``out_type``."""
         if not isinstance(module, EquivariantModule):
-            raise TypeError(f"SequentialModule takes EquivariantModules, got {type(module).__name__} for {name!r}")
+            raise InvalidTypeError(f"SequentialModule takes EquivariantModules, got {type(module).__name__} for {name!r}")
         if len(self._modules) == 0:
             self.in_type = module.in_type
         elif module.in_type != self.out_type:
             last = list(self._modules)[-1]
-            raise ValueError(f"module {name!r} ({type(module).__name__}) has in_type {module.in_type!r}, but the "
+            raise InvalidValueError(f"module {name!r} ({type(module).__name__}) has in_type {module.in_type!r}, but the "
                              f"previous module {last!r} has out_type {self.out_type!r}")
         super().add_module(name, module)
         self.out_type = module.out_type
@@ -115,7 +117,7 @@ class SequentialModule(EquivariantModule):
 
 def _equivariant(module: Any, where: str) -> EquivariantModule:
     if not isinstance(module, EquivariantModule):
-        raise TypeError(f"ModuleList.{where} takes EquivariantModules, got {type(module).__name__}")
+        raise InvalidTypeError(f"ModuleList.{where} takes EquivariantModules, got {type(module).__name__}")
     return module
 
 
@@ -157,7 +159,7 @@ class ModuleList(torch.nn.ModuleList):
 
     def extend(self, modules: Iterable[EquivariantModule]) -> "ModuleList":
         if not isinstance(modules, collections.abc.Iterable):
-            raise TypeError(f"ModuleList.extend takes an iterable of EquivariantModules, got {type(modules).__name__}")
+            raise InvalidTypeError(f"ModuleList.extend takes an iterable of EquivariantModules, got {type(modules).__name__}")
         for module in modules:
             self.append(module)
         return self

@@ -7,6 +7,8 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 import torch
 
+from basisgen.errors import InvalidTypeError, InvalidValueError
+
 from .geometric_tensor import GeometricTensor
 
 __all__ = ["EquivariantModule", "equivariance_errors", "assert_equivariant"]
@@ -54,10 +56,10 @@ class EquivariantModule(torch.nn.Module, ABC):
 
     def _check_input(self, input: Any) -> None:
         if not isinstance(input, GeometricTensor):
-            raise TypeError(f"{type(self).__name__} expects a GeometricTensor of type {self.in_type!r}, got "
+            raise InvalidTypeError(f"{type(self).__name__} expects a GeometricTensor of type {self.in_type!r}, got "
                             f"{type(input).__name__}")
         if input.type != self.in_type:
-            raise ValueError(f"{type(self).__name__} expects input of type {self.in_type!r}, got {input.type!r}")
+            raise InvalidValueError(f"{type(self).__name__} expects input of type {self.in_type!r}, got {input.type!r}")
 
     def _test_input_size(self) -> int:
         """A spatial size on which the module's output grid is symmetric (overridden by the convolutions)."""
@@ -87,7 +89,7 @@ def _input_types(module: EquivariantModule) -> Tuple[Any, ...]:
     """The module's input field types: one, or a tuple for modules with several inputs (GatedNonLinearity2)."""
     types = module.in_type if isinstance(module.in_type, tuple) else (module.in_type,)
     if not types or not all(hasattr(t, "gspace") and hasattr(t, "size") for t in types):
-        raise TypeError(f"{type(module).__name__} has in_type {module.in_type!r}; the equivariance checks need a "
+        raise InvalidTypeError(f"{type(module).__name__} has in_type {module.in_type!r}; the equivariance checks need a "
                         f"FieldType or a tuple of them")
     return types
 

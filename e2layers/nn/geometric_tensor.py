@@ -109,8 +109,8 @@ class GeometricTensor:
         for s in entries:
             if not (s is Ellipsis or isinstance(s, slice)
                     or (isinstance(s, (int, np.integer)) and not isinstance(s, bool))):
-                raise TypeError(f"GeometricTensor indices must be ints or slices (or Ellipsis: basic indexing), got "
-                                f"{type(s).__name__}")
+                raise InvalidTypeError(f"GeometricTensor indices must be ints or slices (or Ellipsis: basic indexing), got "
+                                       f"{type(s).__name__}")
         explicit = [s for s in entries if s is not Ellipsis]
         if len(explicit) > self.tensor.ndim:
             raise _IndexingError(f"too many indices ({len(explicit)}) for a tensor of {self.tensor.ndim} dimensions")

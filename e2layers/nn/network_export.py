@@ -23,6 +23,8 @@ from typing import Any, Dict, Optional, Union
 
 import torch
 
+from basisgen.errors import InvalidTypeError
+
 from ._checks import check_field_type
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -71,7 +73,7 @@ class GeometricToTensor(torch.nn.Module):
 
     def forward(self, input: GeometricTensor) -> torch.Tensor:
         if not isinstance(input, GeometricTensor):
-            raise TypeError(f"GeometricToTensor expects a GeometricTensor, got {type(input).__name__}")
+            raise InvalidTypeError(f"GeometricToTensor expects a GeometricTensor, got {type(input).__name__}")
         return input.tensor
 
     def export(self) -> "Unwrap":
@@ -198,7 +200,7 @@ def export(module: torch.nn.Module) -> torch.nn.Module:
     True
     """
     if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+        raise InvalidTypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     if hasattr(module, "export"):
         return _export_one(module, type(module).__name__)
     result = copy.deepcopy(module)

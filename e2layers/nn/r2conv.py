@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from basisgen.errors import EmptyBasisError
+from basisgen.errors import EmptyBasisError, InvalidTypeError, InvalidValueError
 
 from . import init
 from ._memory_format import keep_memory_format
@@ -35,19 +35,19 @@ def _pair(value: Any, name: str, minimum: int) -> Tuple[int, int]:
         pair = (value, value)
     for v in pair:
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-            raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+            raise InvalidValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
     return int(pair[0]), int(pair[1])
 
 
 def _check_types(in_type: Any, out_type: Any, layer: str) -> None:
     for name, t in (("in_type", in_type), ("out_type", out_type)):
         if not isinstance(t, FieldType):
-            raise TypeError(f"{layer}: {name} must be a FieldType, got {type(t).__name__}")
+            raise InvalidTypeError(f"{layer}: {name} must be a FieldType, got {type(t).__name__}")
     if in_type.gspace != out_type.gspace:
-        raise ValueError(f"{layer}: in_type and out_type must share one gspace, got {in_type.gspace.name} and "
+        raise InvalidValueError(f"{layer}: in_type and out_type must share one gspace, got {in_type.gspace.name} and "
                          f"{out_type.gspace.name}")
     if getattr(in_type.gspace, "dimensionality", None) != 2:
-        raise ValueError(f"{layer}: the gspace must act on R^2, got {in_type.gspace.name}")
+        raise InvalidValueError(f"{layer}: the gspace must act on R^2, got {in_type.gspace.name}")
 
 
 def _first_group(t: FieldType, groups: int, name: str) -> FieldType:
@@ -55,10 +55,10 @@ def _first_group(t: FieldType, groups: int, name: str) -> FieldType:
     if groups == 1:
         return t
     if len(t) % groups:
-        raise ValueError(f"groups={groups} must divide the number of fields of {name} ({len(t)})")
+        raise InvalidValueError(f"groups={groups} must divide the number of fields of {name} ({len(t)})")
     n = len(t) // groups
     if any(t.representations[i] != t.representations[i % n] for i in range(len(t))):
-        raise ValueError(f"with groups={groups}, {name} must repeat the same {n} fields {groups} times, got {t!r}")
+        raise InvalidValueError(f"with groups={groups}, {name} must repeat the same {n} fields {groups} times, got {t!r}")
     return t.index_select(list(range(n)))
 
 
@@ -84,7 +84,7 @@ class _R2ConvBase(EquivariantModule):
 
     def _batch_and_spatial(self, input_shape: Tuple[int, ...]) -> Tuple[int, List[int]]:
         if len(input_shape) != 4 or input_shape[1] != self.in_type.size:
-            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
+            raise InvalidValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
         return input_shape[0], list(input_shape[2:])
 
     def __init__(self, in_type: FieldType, out_type: FieldType, kernel_size: int, padding, stride, dilation,
@@ -94,11 +94,11 @@ class _R2ConvBase(EquivariantModule):
         layer = type(self).__name__
         _check_types(in_type, out_type, layer)
         if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, np.integer)) or kernel_size < 1:
-            raise ValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
+            raise InvalidValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
         if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-            raise ValueError(f"groups must be a positive int, got {groups!r}")
+            raise InvalidValueError(f"groups must be a positive int, got {groups!r}")
         if basisexpansion != "blocks":
-            raise ValueError(f"basisexpansion must be 'blocks', got {basisexpansion!r}")
+            raise InvalidValueError(f"basisexpansion must be 'blocks', got {basisexpansion!r}")
         self.in_type, self.out_type = in_type, out_type
         self.space = in_type.gspace
         self.kernel_size = int(kernel_size)
@@ -106,7 +106,7 @@ class _R2ConvBase(EquivariantModule):
         self.stride = _pair(stride, "stride", 1)
         self.dilation = _pair(dilation, "dilation", 1)
         if self.dilation[0] != self.dilation[1]:
-            raise ValueError(f"dilation must be the same along both axes for a steerable filter, got {dilation!r}")
+            raise InvalidValueError(f"dilation must be the same along both axes for a steerable filter, got {dilation!r}")
         self.groups = int(groups)
         first_in = _first_group(in_type, self.groups, "in_type")
         first_out = _first_group(out_type, self.groups, "out_type")
@@ -143,7 +143,7 @@ class _R2ConvBase(EquivariantModule):
                                       dtype=dtype,
                                       **self._basis_kwargs)
         except EmptyBasisError as err:
-            raise ValueError(f"The basis for the steerable filter is empty! No equivariant kernel maps "
+            raise InvalidValueError(f"The basis for the steerable filter is empty! No equivariant kernel maps "
                              f"{self.in_type!r} to {self.out_type!r} with kernel_size={self.kernel_size} and "
                              f"{ {k: v for k, v in self._basis_kwargs.items() if v is not None} } ({err})") from err
 
@@ -285,7 +285,7 @@ class R2Conv(_R2ConvBase):
                  maximum_offset: int = None, recompute: bool = False, basis_filter: Callable[[dict], bool] = None,
                  initialize: bool = True):
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+            raise InvalidValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, groups, bias, basisexpansion,
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
         self.padding_mode = padding_mode

@@ -7,7 +7,7 @@ from typing import Tuple, Union
 import torch
 import torch.nn.functional as F
 
-from basisgen.errors import InvalidValueError
+from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -50,22 +50,22 @@ class R2Upsampling(EquivariantModule):
                  mode: str = 'bilinear', align_corners: bool = False):
         super().__init__()
         if not isinstance(in_type, FieldType):
-            raise TypeError(f"in_type must be a FieldType, got {type(in_type).__name__}")
+            raise InvalidTypeError(f"in_type must be a FieldType, got {type(in_type).__name__}")
         if getattr(in_type.gspace, "dimensionality", None) != 2:
-            raise ValueError(f"R2Upsampling needs a gspace on R^2, got {in_type.gspace.name}")
+            raise InvalidValueError(f"R2Upsampling needs a gspace on R^2, got {in_type.gspace.name}")
         if (scale_factor is None) == (size is None):
             raise InvalidValueError(f"give exactly one of scale_factor and size, got scale_factor={scale_factor!r}, "
                              f"size={size!r}")
         if scale_factor is not None and (isinstance(scale_factor, bool) or not isinstance(scale_factor, (int, float))
                                          or scale_factor <= 0):
-            raise ValueError(f"scale_factor must be a positive number, got {scale_factor!r}")
+            raise InvalidValueError(f"scale_factor must be a positive number, got {scale_factor!r}")
         if size is not None:
             pair = size if isinstance(size, (tuple, list)) else (size, size)
             if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in pair):
                 raise InvalidValueError(f"size must be a positive int or a pair of them, got {size!r}")
             size = tuple(pair)
         if mode not in _MODES:
-            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+            raise InvalidValueError(f"mode must be one of {_MODES}, got {mode!r}")
         self.in_type = self.out_type = in_type
         self.space = in_type.gspace
         self._scale_factor = scale_factor
@@ -76,7 +76,7 @@ class R2Upsampling(EquivariantModule):
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
         if input.tensor.ndim != 4:
-            raise ValueError(f"R2Upsampling expects a (batch, channels, H, W) tensor, got shape "
+            raise InvalidValueError(f"R2Upsampling expects a (batch, channels, H, W) tensor, got shape "
                              f"{tuple(input.tensor.shape)}")
         out = F.interpolate(input.tensor, size=self._size, scale_factor=self._scale_factor, mode=self._mode,
                             align_corners=self._align_corners)
@@ -84,7 +84,7 @@ class R2Upsampling(EquivariantModule):
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         if len(input_shape) != 4 or input_shape[1] != self.in_type.size:
-            raise ValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
+            raise InvalidValueError(f"input_shape must be (batch, {self.in_type.size}, H, W), got {tuple(input_shape)}")
         b, c, h, w = input_shape
         if self._size is not None:
             return (b, c, *self._size)

@@ -149,7 +149,7 @@ class RestrictionModule(EquivariantModule):
         try:
             self.out_type = in_type.restrict(id)
         except (ValueError, TypeError, KeyError, NotImplementedError) as err:
-            raise ValueError(f"RestrictionModule: id={id!r} is not a subgroup id of {in_type.gspace.name} "
+            raise InvalidValueError(f"RestrictionModule: id={id!r} is not a subgroup id of {in_type.gspace.name} "
                              f"({err})") from err
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
@@ -213,7 +213,7 @@ class DisentangleModule(EquivariantModule):
             cob = np.asarray(cob)
             order = cob.argmax(axis=1)
             if not np.array_equal(cob, np.eye(rho.size)[order]):
-                raise ValueError(f"DisentangleModule: group.disentangle returned a change of basis for {rho.name!r} "
+                raise InvalidValueError(f"DisentangleModule: group.disentangle returned a change of basis for {rho.name!r} "
                                  f"that is not a permutation")
             parts[rho.name], orders[rho.name] = reprs, order
         self.out_type = FieldType(in_type.gspace, [p for rho in in_type.representations for p in parts[rho.name]])
