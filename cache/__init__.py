@@ -19,8 +19,9 @@ from typing import Optional
 
 from .entry import CorruptEntry
 from .keys import SCHEMA_VERSION, BasisKey, basis_key
+from .layout import ForeignFiles
 from .location import cache_root, cache_roots
-from .store import BasisCache, EntryInfo
+from .store import BasisCache, CacheError, EntryInfo, Finding
 
 _default: Optional[BasisCache] = None
 
@@ -44,5 +45,5 @@ def get_basis(in_repr, out_repr, kernel_size, **kwargs):
     return default_cache().get(in_repr, out_repr, kernel_size, **kwargs)
 
 
-__all__ = ["BasisCache", "EntryInfo", "BasisKey", "CorruptEntry", "SCHEMA_VERSION", "basis_key", "cache_root",
+__all__ = ["BasisCache", "CacheError", "EntryInfo", "Finding", "ForeignFiles", "BasisKey", "CorruptEntry", "SCHEMA_VERSION", "basis_key", "cache_root",
            "cache_roots", "default_cache", "set_default_cache", "get_basis"]

@@ -6,26 +6,30 @@ Layout (readable with h5py or h5dump alone)::
     /element_index       (B, 8) int64  out_index, in_index, ring, mu, s, t, inner_idx, angular_idx
     /element_values      (B, 3) float64 gamma, radius, sigma
     /radial              (3, rings) float64 ring radii, widths, frequency cutoffs
-    /change_of_basis_out, /change_of_basis_in_inv  float64
+    /change_of_basis_out, /change_of_basis_in, /change_of_basis_in_inv  float64
     attributes: description (the key's JSON: group, representations, grid, radial and band settings),
                 layout (JSON: irrep names and dimensions, axis, dtype), sha256, key, schema,
                 basisgen_version, created, group, latex (the formulas of every irrep pair)
 
-``sha256`` covers the description and every dataset (name, dtype, shape, bytes), so a truncated file,
-flipped bytes or a foreign file fail :func:`read_entry` with :class:`CorruptEntry`.  Nothing read is
-executed or unpickled: only numbers, strings and JSON are read.
+``sha256`` covers the description, the layout and every dataset (name, dtype, shape, bytes), so a
+truncated file or flipped bytes fail :func:`read_entry` with :class:`CorruptEntry`.  Before a dataset
+is read, its dtype, shape and storage are checked against what the key implies (cache/validate.py),
+so a file declaring more than it holds costs nothing; after, the structure is checked against the
+key, so an entry that passes its checksum but does not fit its key is refused too.  Files are read
+whole into memory from a regular file opened without following links or blocking (cache/safe_io.py)
+and parsed there; nothing read is executed or unpickled: only numbers, strings and JSON are read.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import json
-import os
-import secrets
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 import h5py
+from h5py import h5d, h5s
 import numpy as np
 
 import basisgen
@@ -33,8 +37,16 @@ from basisgen.radial import BasisParams
 from basisgen.sampling import INDEX_COLUMNS, VALUE_COLUMNS, SampledBasis
 
 from .keys import SCHEMA_VERSION, BasisKey
+from .safe_io import NotARegularFile, TooLarge, publish_bytes, read_regular
+from .validate import KeyMismatch, check_structure, expected_layout, expected_shapes
 
-DATASETS = ("blocks", "element_index", "element_values", "radial", "change_of_basis_out", "change_of_basis_in_inv")
+DATASETS = ("blocks", "element_index", "element_values", "radial", "change_of_basis_out", "change_of_basis_in",
+            "change_of_basis_in_inv")
+TEXT_ATTRIBUTES = ("key", "description", "layout", "sha256")
+#: no text attribute of an entry is longer (the description of a 100-irrep representation is ~5 KB)
+MAX_TEXT_BYTES = 1 << 20
+#: the most bytes an entry file may have before its key is known (the description is needed first)
+MAX_ENTRY_BYTES = 1 << 30
 
 #: called between writing the temporary file and publishing it (tests widen the crash window with it)
 before_publish: Optional[Callable[[Path], None]] = None
@@ -42,6 +54,10 @@ before_publish: Optional[Callable[[Path], None]] = None
 
 class CorruptEntry(Exception):
     """An entry file that cannot be trusted: unreadable, incomplete, foreign or failing its checksum."""
+
+
+class EntryInaccessible(Exception):
+    """An entry this user may not read (a group-shared cache): not damage, never moved or reported as such."""
 
 
 def checksum(description_json: str, datasets: Dict[str, np.ndarray]) -> str:
@@ -53,14 +69,15 @@ def checksum(description_json: str, datasets: Dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def _to_datasets(basis: SampledBasis) -> Dict[str, np.ndarray]:
+def _to_datasets(basis: SampledBasis, change_of_basis_in: np.ndarray) -> Dict[str, np.ndarray]:
     p = basis.params
-    return {"blocks": np.ascontiguousarray(basis.blocks, dtype=basis.dtype),
-            "element_index": np.ascontiguousarray(basis.element_index, dtype=np.int64),
-            "element_values": np.ascontiguousarray(basis.element_values, dtype=np.float64),
-            "radial": np.array([p.rings, p.sigmas, p.cutoffs], dtype=np.float64).reshape(3, -1),
-            "change_of_basis_out": np.asarray(basis.change_of_basis_out, dtype=np.float64),
-            "change_of_basis_in_inv": np.asarray(basis.change_of_basis_in_inv, dtype=np.float64)}
+    return {"blocks": np.ascontiguousarray(basis.blocks, dtype=np.dtype(basis.dtype).newbyteorder("<")),
+            "element_index": np.ascontiguousarray(basis.element_index, dtype="<i8"),
+            "element_values": np.ascontiguousarray(basis.element_values, dtype="<f8"),
+            "radial": np.array([p.rings, p.sigmas, p.cutoffs], dtype="<f8").reshape(3, -1),
+            "change_of_basis_out": np.asarray(basis.change_of_basis_out, dtype="<f8"),
+            "change_of_basis_in": np.asarray(change_of_basis_in, dtype="<f8"),
+            "change_of_basis_in_inv": np.asarray(basis.change_of_basis_in_inv, dtype="<f8")}
 
 
 def _layout(basis: SampledBasis) -> str:
@@ -72,102 +89,199 @@ def _layout(basis: SampledBasis) -> str:
                        "maximum_offset": basis.params.maximum_offset}, sort_keys=True)
 
 
-def write_entry(path: Path, key: BasisKey, basis: SampledBasis, latex: str = "") -> None:
-    """Write ``basis`` to ``path`` atomically: a private temporary file, fsync, then ``os.replace``.
-
-    Readers see either no file or the complete file; a crash leaves at most a ``.tmp-*`` file behind.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".tmp-{path.stem}-{os.getpid()}-{secrets.token_hex(4)}.h5"
-    datasets = _to_datasets(basis)
+def encode_entry(key: BasisKey, basis: SampledBasis, change_of_basis_in: np.ndarray, latex: str = "",
+                 attributes: Optional[Dict[str, Any]] = None) -> Tuple[bytes, str]:
+    """The bytes of the entry file of ``basis`` (an HDF5 image built in memory) and its checksum."""
+    datasets = _to_datasets(basis, change_of_basis_in)
     description_json = key.description_json
     layout = _layout(basis)
-    try:
-        with h5py.File(tmp, "w", locking=False) as f:
-            for name, data in datasets.items():
-                f.create_dataset(name, data=data)
-            # name the columns for people reading the file with h5dump
-            f["element_index"].attrs["columns"] = ",".join(INDEX_COLUMNS)
-            f["element_values"].attrs["columns"] = ",".join(VALUE_COLUMNS)
-            f["radial"].attrs["rows"] = "rings,sigmas,cutoffs"
-            f.attrs["key"] = key.digest
-            f.attrs["description"] = description_json
-            f.attrs["layout"] = layout
-            f.attrs["sha256"] = checksum(description_json + layout, datasets)
-            f.attrs["schema"] = SCHEMA_VERSION
-            f.attrs["basisgen_version"] = basisgen.__version__
-            f.attrs["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            f.attrs["group"] = key.description["group"]["name"]
-            f.attrs["latex"] = latex
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if before_publish is not None:
-            before_publish(tmp)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", locking=False) as f:
+        for name, data in datasets.items():
+            f.create_dataset(name, data=data)
+        # name the columns for people reading the file with h5dump
+        f["element_index"].attrs["columns"] = ",".join(INDEX_COLUMNS)
+        f["element_values"].attrs["columns"] = ",".join(VALUE_COLUMNS)
+        f["radial"].attrs["rows"] = "rings,sigmas,cutoffs"
+        f.attrs["key"] = key.digest
+        f.attrs["description"] = description_json
+        f.attrs["layout"] = layout
+        f.attrs["sha256"] = digest = checksum(description_json + layout, datasets)
+        f.attrs["schema"] = SCHEMA_VERSION
+        f.attrs["basisgen_version"] = basisgen.__version__
+        f.attrs["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        f.attrs["group"] = key.description["group"]["name"]
+        f.attrs["latex"] = latex
+        for name, value in (attributes or {}).items():
+            f.attrs[name] = value
+    return buffer.getvalue(), digest
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def write_entry(path: Path, key: BasisKey, basis: SampledBasis, change_of_basis_in: np.ndarray,
+                latex: str = "") -> str:
+    """Write ``basis`` to ``path`` atomically: a ``mkstemp`` file in the same directory, fsync, ``os.replace``.
+
+    Readers see either no file or the complete file; a crash leaves at most a ``.tmp-*`` file behind.
+    The whole file is built in memory first, so a full disk fails one ``os.write`` with ``OSError``.
+    Returns the entry's checksum.
+    """
+    data, digest = encode_entry(key, basis, change_of_basis_in, latex)
+    publish_bytes(path, data, key.digest[:16], before_publish)
+    return digest
 
 
-def read_entry(path: Path, expected_digest: Optional[str] = None) -> tuple[SampledBasis, Dict[str, Any]]:
-    """Read and verify an entry; returns the basis and its description.  Raises :class:`CorruptEntry`."""
+def read_entry(path: Path, expected_digest: Optional[str] = None) -> Tuple[SampledBasis, Dict[str, Any]]:
+    """Read and verify an entry; returns the basis and its description.
+
+    Raises :class:`CorruptEntry` (damaged, foreign, not a regular file, inconsistent with its key),
+    :class:`EntryInaccessible` (this user may not read it) or ``FileNotFoundError`` (nothing there).
+    """
+    return decode_entry(read_entry_bytes(path), expected_digest)
+
+
+def read_entry_bytes(path: Path, max_bytes: int = MAX_ENTRY_BYTES) -> bytes:
     try:
-        with h5py.File(path, "r", locking=False) as f:
-            attrs = f.attrs
-            if any(name not in attrs for name in ("description", "layout", "sha256", "schema")):
-                raise CorruptEntry("not a basisgen cache entry (attributes missing)")
-            description_json, layout_json = _text(attrs["description"]), _text(attrs["layout"])
-            stored_sum, schema = _text(attrs["sha256"]), int(attrs["schema"])
-            missing = [name for name in DATASETS if name not in f]
-            if missing:
-                raise CorruptEntry(f"not a basisgen cache entry (datasets {missing} missing)")
-            datasets = {name: f[name][()] for name in DATASETS}
+        return read_regular(path, max_bytes)
+    except (NotARegularFile, TooLarge) as err:
+        raise CorruptEntry(err.strerror) from None
+    except PermissionError as err:
+        raise EntryInaccessible(f"{path}: {err.strerror}") from None
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise CorruptEntry(f"unreadable ({err.strerror or err})") from None
+
+
+def decode_entry(data: bytes, expected_digest: Optional[str] = None) -> Tuple[SampledBasis, Dict[str, Any]]:
+    """:func:`read_entry` on the bytes of an entry file."""
+    entry = decode_entry_data(data, expected_digest)
+    return entry.basis, entry.description
+
+
+def decode_entry_data(data: bytes, expected_digest: Optional[str] = None) -> "EntryData":
+    """The verified entry held by the bytes of an entry file (basis, description, input change of basis)."""
+    try:
+        with h5py.File(io.BytesIO(data), "r", locking=False) as f:
+            return read_group(f, expected_digest, len(data))
     except CorruptEntry:
         raise
     except Exception as err:   # h5py raises OSError, KeyError, ValueError... on damaged files
-        raise CorruptEntry(f"unreadable HDF5 file ({type(err).__name__}: {err})") from None
+        raise CorruptEntry(f"unreadable HDF5 file ({type(err).__name__}: {_short(err)})") from None
+
+
+class EntryData(NamedTuple):
+    """A verified entry: the basis, the key's description, and ``Q_in`` (which the basis holds inverted)."""
+
+    basis: SampledBasis
+    description: Dict[str, Any]
+    change_of_basis_in: np.ndarray
+    sha256: str
+
+
+def read_group(g: h5py.Group, expected_digest: Optional[str], budget: int) -> EntryData:
+    """Read and verify the entry held by the HDF5 group ``g`` (a file's root, or a member of an export).
+
+    ``budget`` is the most bytes its datasets may take together (the size of the file holding them).
+    """
+    description_json, layout_json, stored_sum = (read_text(g, name) for name in ("description", "layout", "sha256"))
+    schema = _read_scalar_int(g, "schema")
     if schema != SCHEMA_VERSION:
         raise CorruptEntry(f"schema {schema} is not {SCHEMA_VERSION}")
-    if checksum(description_json + layout_json, datasets) != stored_sum:
-        raise CorruptEntry("checksum mismatch (damaged data)")
     digest = hashlib.sha256(description_json.encode()).hexdigest()
     if expected_digest is not None and digest != expected_digest:
         raise CorruptEntry(f"holds key {digest[:12]}..., not {expected_digest[:12]}...")
     try:
-        return _from_datasets(datasets, json.loads(layout_json)), json.loads(description_json)
-    except (ValueError, KeyError, TypeError, IndexError) as err:
-        raise CorruptEntry(f"inconsistent entry ({err})") from None
+        description = json.loads(description_json)
+        expected = expected_layout(description)
+    except KeyMismatch as err:
+        raise CorruptEntry(f"inconsistent with its key ({err})") from None
+    except ValueError:
+        raise CorruptEntry("the description attribute is not JSON") from None
+    datasets = _read_datasets(g, expected, budget)
+    if checksum(description_json + layout_json, datasets) != stored_sum:
+        raise CorruptEntry("checksum mismatch (damaged data)")
+    try:
+        check_structure(datasets, layout_json, description, expected)
+    except KeyMismatch as err:
+        raise CorruptEntry(f"inconsistent with its key ({err})") from None
+    return EntryData(_from_datasets(datasets, expected), description, datasets["change_of_basis_in"], stored_sum)
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+def read_text(g: h5py.Group, name: str) -> str:
+    """A scalar text attribute, its size checked before it is read."""
+    if name not in g.attrs:
+        raise CorruptEntry(f"not a basisgen cache entry (attribute {name!r} missing)")
+    attr = g.attrs.get_id(name)
+    if attr.shape != () or attr.get_storage_size() > MAX_TEXT_BYTES:
+        raise CorruptEntry(f"attribute {name!r} is not a short text")
+    value = g.attrs[name]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str) or len(value) > MAX_TEXT_BYTES:
+        raise CorruptEntry(f"attribute {name!r} is not a short text")
+    return value
 
 
-def _from_datasets(d: Dict[str, np.ndarray], layout: Dict[str, Any]) -> SampledBasis:
-    rings, sigmas, cutoffs = (tuple(row) for row in d["radial"].tolist())
-    params = BasisParams(int(layout["kernel_size"]), int(layout["dilation"]), rings, sigmas, cutoffs,
-                         int(layout["maximum_frequency"]), layout["maximum_offset"])
-    index = d["element_index"]
-    if index.ndim != 2 or index.shape[1] != len(INDEX_COLUMNS) or d["blocks"].shape[0] != index.shape[0]:
-        raise ValueError("element tables do not match the blocks")
-    return SampledBasis(d["blocks"], index, d["element_values"], tuple(layout["out_irreps"]),
+def _read_scalar_int(g: h5py.Group, name: str) -> int:
+    if name not in g.attrs:
+        raise CorruptEntry(f"not a basisgen cache entry (attribute {name!r} missing)")
+    attr = g.attrs.get_id(name)
+    if attr.shape != () or attr.dtype.kind not in "iu":
+        raise CorruptEntry(f"attribute {name!r} is not an integer")
+    return int(g.attrs[name])
+
+
+def _read_datasets(g: h5py.Group, expected: Dict[str, Any], budget: int) -> Dict[str, np.ndarray]:
+    """Every dataset, after its link, dtype, shape and storage were checked against the key."""
+    found = {}
+    for name in DATASETS:
+        link = g.get(name, getlink=True)
+        if not isinstance(link, h5py.HardLink):
+            raise CorruptEntry(f"not a basisgen cache entry (dataset {name!r} "
+                               f"{'missing' if link is None else 'is a link'})")
+        ds = g[name]
+        if not isinstance(ds, h5py.Dataset):
+            raise CorruptEntry(f"not a basisgen cache entry ({name!r} is not a dataset)")
+        found[name] = ds.id
+    blocks_shape = found["blocks"].shape
+    B = blocks_shape[0] if len(blocks_shape) == 4 else -1
+    shapes = expected_shapes(expected, max(B, 0))
+    total = 0
+    for name, dsid in found.items():
+        dtype, shape = shapes[name]
+        if B < 0 or dsid.dtype != dtype or dsid.shape != shape:
+            raise CorruptEntry(f"inconsistent with its key (dataset {name!r} is {dsid.dtype} {dsid.shape}, "
+                               f"expected {np.dtype(dtype).name} {shape})")
+        plist = dsid.get_create_plist()
+        if plist.get_layout() != h5d.CONTIGUOUS or plist.get_nfilters() or plist.get_external_count():
+            raise CorruptEntry(f"dataset {name!r} is not stored as the cache stores it (contiguous, uncompressed)")
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if dsid.get_storage_size() != nbytes:
+            raise CorruptEntry(f"dataset {name!r} declares {nbytes} bytes but stores {dsid.get_storage_size()}")
+        total += nbytes
+    if total > budget:
+        raise CorruptEntry(f"its datasets declare {total} bytes, more than the {budget} bytes of the file")
+    out = {}
+    for name, dsid in found.items():
+        dtype, shape = shapes[name]
+        array = np.empty(shape, dtype=dtype)
+        if array.size:
+            dsid.read(h5s.ALL, h5s.ALL, array)
+        out[name] = array
+    return out
+
+
+def _short(err: Exception, limit: int = 200) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _from_datasets(d: Dict[str, np.ndarray], expected: Dict[str, Any]) -> SampledBasis:
+    layout = expected["layout"]
+    params = BasisParams(layout["kernel_size"], layout["dilation"], expected["rings"], expected["sigmas"],
+                         expected["cutoffs"], layout["maximum_frequency"], layout["maximum_offset"])
+    return SampledBasis(d["blocks"].astype(expected["dtype"], copy=False), d["element_index"].astype(np.int64),
+                        d["element_values"].astype(np.float64), tuple(layout["out_irreps"]),
                         tuple(layout["in_irreps"]), tuple(layout["out_dims"]), tuple(layout["in_dims"]),
-                        d["change_of_basis_out"], d["change_of_basis_in_inv"], params,
-                        float.fromhex(layout["axis"]), np.dtype(layout["dtype"]))
+                        d["change_of_basis_out"].astype(np.float64), d["change_of_basis_in_inv"].astype(np.float64),
+                        params, float.fromhex(layout["axis"]), expected["dtype"])

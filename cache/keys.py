@@ -21,7 +21,7 @@ from basisgen.radial import BasisParams
 from basisgen.representation import Representation
 
 #: bump when the stored layout or the meaning of a key changes; older entries are then never read
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: the normalisation every entry uses (MATH.md §3.5)
 NORMALISATION = "e2cnn: squared Frobenius norm = output irrep dimension; drop if <= 1e-2"
 

@@ -1,10 +1,10 @@
 """The basis cache: an in-process memo in front of HDF5 entry files shared by all processes of a user.
 
-Guarantees (see docs/cache.md for the reasoning):
+Guarantees (see docs/cache.md for the reasoning and the trust model):
 
-* Readers never see a partial entry: entries are written to a private temporary file in the same
-  directory, fsynced, and published with an atomic ``os.replace``.  This holds on local filesystems
-  and on NFS (rename within one directory is atomic there too).
+* Readers never see a partial entry: entries are built in memory, written to a ``mkstemp`` file in
+  the same directory, fsynced, and published with an atomic ``os.replace``.  This holds on local
+  filesystems and on NFS (rename within one directory is atomic there too).
 * Writers never corrupt each other: each writes its own temporary file; two processes computing the
   same key both publish identical content, and the last rename wins.  A per-key lock file (``flock``)
   only avoids computing the same key twice at once; correctness never depends on it, and where locks
@@ -12,19 +12,24 @@ Guarantees (see docs/cache.md for the reasoning):
   timeout.
 * A process killed at any moment leaves at most a ``.tmp-*`` file, invisible to readers and removed by
   :meth:`BasisCache.verify`, or by the next writer into the same directory, once its process is gone.
-* Every entry carries a SHA-256 of its contents; a damaged or foreign file is reported once (a
-  warning), moved to ``quarantine/`` and the entry recomputed.  Wrong data is never returned.
+* Every entry carries a SHA-256 of its contents and is checked against what its key implies (shapes
+  before reading, structure after); a damaged, foreign or inconsistent file is reported once (a
+  warning), moved to ``quarantine/`` and the entry recomputed.  With ``verify="content"`` an entry
+  this process did not write is also recomputed and compared once.
+* The cache opens only regular files, never follows a link, never blocks on a FIFO, and never
+  deletes or moves a file it does not recognise as its own.
 * A read-only cache directory is used for reads; misses are computed in memory (or written to a later,
-  writable directory of ``$BASISGEN_CACHE``) with a single warning.
+  writable directory of ``$BASISGEN_CACHE``) with a single warning; so are writes that fail (a full disk).
 """
 from __future__ import annotations
 
 import errno
+import hashlib
+import io
 import fcntl
 import json
 import logging
 import os
-import shutil
 import threading
 import time
 import warnings
@@ -41,15 +46,25 @@ from basisgen.radial import basis_params
 from basisgen.representation import Representation
 from basisgen.sampling import SampledBasis, resolve_axis, sample_basis
 
-from .entry import CorruptEntry, _text, read_entry, write_entry
-from .keys import SCHEMA_VERSION, BasisKey, basis_key
+from . import layout as _layout
+from .entry import (CorruptEntry, EntryData, EntryInaccessible, decode_entry_data, read_entry_bytes, read_text,
+                    write_entry)
+from .keys import BasisKey, basis_key
+from .layout import ENTRIES, STALE_TMP_S, ForeignFiles, quarantine, scan  # noqa: F401 (re-exported)
 from .location import cache_roots
+from .memo import freeze, hand_out
+from .safe_io import open_lock
+from .validate import KeyMismatch, expected_layout, recompute_and_compare
 
 log = logging.getLogger(__name__)
 
-ENTRIES = f"v{SCHEMA_VERSION}"
 LOCK_TIMEOUT_S = 300.0
-STALE_TMP_S = 3600.0
+#: ``verify`` modes of :class:`BasisCache` (also ``$BASISGEN_CACHE_VERIFY``)
+VERIFY_MODES = ("checksum", "content")
+
+
+class CacheError(RuntimeError):
+    """The cache cannot do what was asked (no writable directory, a file that is not an export...)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,27 @@ class EntryInfo:
     created: str
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One thing :meth:`BasisCache.verify` found: the file, what is wrong, and what was done about it.
+
+    ``action`` is ``"quarantined"`` (moved to ``quarantine/``), ``"removed"`` (a dead writer's
+    temporary file), ``"left"`` (damaged, but this user cannot move it: read-only directory) or
+    ``"skipped"`` (this user may not read it: not damage, nothing done).
+    """
+
+    path: Path
+    problem: str
+    action: str
+
+    @property
+    def damaged(self) -> bool:
+        return self.action in ("quarantined", "left")
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
 def _writable(directory: Path) -> bool:
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -73,11 +109,24 @@ def _writable(directory: Path) -> bool:
     return os.access(directory, os.W_OK | os.X_OK)
 
 
+def _verify_mode(mode: Optional[str]) -> str:
+    mode = mode if mode is not None else (os.environ.get("BASISGEN_CACHE_VERIFY") or "checksum")
+    if mode not in VERIFY_MODES:
+        raise ValueError(f"verify must be one of {', '.join(VERIFY_MODES)} (or $BASISGEN_CACHE_VERIFY), got {mode!r}")
+    return mode
+
+
 class BasisCache:
     """Get-or-compute sampled kernel bases: memo, then disk, then :func:`basisgen.sample_basis`.
 
     ``roots`` are cache directories searched in order for reads; the first writable one receives new
-    entries.  By default they come from :func:`cache.location.cache_roots`.
+    entries.  By default they come from :func:`cache.location.cache_roots`.  ``verify`` says how much
+    an entry read from disk is checked (default ``$BASISGEN_CACHE_VERIFY``, else ``"checksum"``):
+
+    * ``"checksum"``: its SHA-256 and its structure against its key (shapes, layout, ranges, changes
+      of basis); catches every accident, costs about a millisecond;
+    * ``"content"``: also, for an entry this process did not write, the numbers themselves: recomputed
+      with basisgen and compared, once per key and process (as slow as a cache miss, without the write).
 
     Examples
     --------
@@ -90,11 +139,13 @@ class BasisCache:
     (24, 1, 1)
     """
 
-    def __init__(self, roots: Optional[Sequence[os.PathLike]] = None):
+    def __init__(self, roots: Optional[Sequence[os.PathLike]] = None, verify: Optional[str] = None):
         self.roots: List[Path] = [Path(r).expanduser() for r in (roots if roots is not None else cache_roots())]
         if not self.roots:
             raise ValueError("roots must name at least one cache directory")
+        self.verify_mode = _verify_mode(verify)
         self._memo: Dict[str, SampledBasis] = {}
+        self._own: Dict[str, str] = {}         # digest -> sha256 of the entry this process wrote
         self._lock = threading.Lock()
         self._warned: set = set()
         self.stats = {"memo_hits": 0, "disk_hits": 0, "computed": 0, "written": 0, "corrupt": 0}
@@ -111,12 +162,18 @@ class BasisCache:
     def _path(self, root: Path, digest: str) -> Path:
         return root / ENTRIES / digest[:2] / f"{digest}.h5"
 
+    def _root_of(self, path: Path) -> Path:
+        return next((r for r in self.roots if r in path.parents), path.parent)
+
     # ---- the get-or-compute call ----------------------------------------------------------------------
     def get(self, in_repr: Representation, out_repr: Representation, kernel_size: int, dilation: int = 1,
             rings=None, sigma=None, frequencies_cutoff=None, maximum_offset: Optional[int] = None,
             basis_filter: Optional[Callable[[dict], bool]] = None, axis: Optional[float] = None,
             dtype: Any = np.float32) -> SampledBasis:
-        """The basis :func:`basisgen.sample_basis` returns for these arguments, computed at most once."""
+        """The basis :func:`basisgen.sample_basis` returns for these arguments, computed at most once.
+
+        Its ``blocks`` and ``array`` are read-only (shared with every other caller in the process).
+        """
         kwargs = dict(dilation=dilation, rings=rings, sigma=sigma, frequencies_cutoff=frequencies_cutoff,
                       maximum_offset=maximum_offset, axis=axis, dtype=dtype)
         if basis_filter is not None:
@@ -128,13 +185,13 @@ class BasisCache:
             hit = self._memo.get(key.digest)
         if hit is not None:
             self.stats["memo_hits"] += 1
-            return hit
+            return hand_out(hit)
         basis = self._read_any(key)
         if basis is None:
             basis = self._compute_and_store(key, in_repr, out_repr, kernel_size, kwargs)
         with self._lock:
-            self._memo[key.digest] = basis
-        return basis
+            master = self._memo.setdefault(key.digest, freeze(basis))
+        return hand_out(master)
 
     def key(self, in_repr: Representation, out_repr: Representation, kernel_size: int, dilation: int = 1,
             rings=None, sigma=None, frequencies_cutoff=None, maximum_offset: Optional[int] = None,
@@ -165,30 +222,48 @@ class BasisCache:
         digest = key.digest if isinstance(key, BasisKey) else str(key)
         for root in self.roots:
             path = self._path(root, digest)
-            if path.is_file():
+            if _layout.is_regular(path):
                 return path
         return None
+
+    def _load(self, path: Path, digest: str) -> EntryData:
+        """Read, check and (in ``content`` mode, for entries not written here) prove one entry."""
+        entry = decode_entry_data(read_entry_bytes(path), digest)
+        if self.verify_mode == "content" and self._own.get(digest) != entry.sha256:
+            try:
+                recompute_and_compare(entry.basis, entry.description, digest, entry.change_of_basis_in)
+            except KeyMismatch as err:
+                raise CorruptEntry(f"fails the content check ({err})") from None
+        return entry
 
     def _read_any(self, key: BasisKey) -> Optional[SampledBasis]:
         for root in self.roots:
             path = self._path(root, key.digest)
-            if not path.exists():
-                continue
             try:
-                basis, _ = read_entry(path, key.digest)
+                entry = self._load(path, key.digest)
+            except FileNotFoundError:
+                continue
+            except EntryInaccessible as err:
+                self._warn_once(f"inaccessible:{path}", f"cannot read cache entry {err}; it is left alone and the "
+                                                        "basis computed in memory")
+                continue
             except CorruptEntry as err:
-                if path.exists():            # else another process removed it meanwhile: a plain miss
-                    self._discard(path, str(err), key.digest)
+                self._discard(path, str(err), key.digest)
                 continue
             self.stats["disk_hits"] += 1
-            return basis
+            return entry.basis
         return None
+
+    def _inaccessible(self, digest: str) -> bool:
+        return any(f"inaccessible:{self._path(r, digest)}" in self._warned for r in self.roots)
 
     def _compute_and_store(self, key: BasisKey, in_repr, out_repr, kernel_size, kwargs) -> SampledBasis:
         root = self.write_root
         if root is None:
             self._warn_once("read-only", f"no writable cache directory among {[str(r) for r in self.roots]}: "
                                          "bases missing from the cache are computed in memory only")
+            return self._compute(in_repr, out_repr, kernel_size, kwargs)
+        if self._inaccessible(key.digest):
             return self._compute(in_repr, out_repr, kernel_size, kwargs)
         path = self._path(root, key.digest)
         with self._key_lock(root, key.digest):
@@ -197,12 +272,15 @@ class BasisCache:
                 return basis
             basis = self._compute(in_repr, out_repr, kernel_size, kwargs)
             try:
-                write_entry(path, key, basis, _latex_summary(in_repr, out_repr, basis))
-                self.stats["written"] += 1
-                _remove_stale_temporaries(path.parent)
+                written = write_entry(path, key, basis, in_repr.change_of_basis,
+                                      _latex_summary(in_repr, out_repr, basis))
             except OSError as err:
-                self._warn_once(f"write:{root}", f"could not write to the cache at {root} ({err}); "
-                                                 "continuing without storing")
+                self._warn_once(f"write:{root}", f"could not write to the cache at {root} "
+                                                 f"({err.strerror or err}); continuing without storing")
+                return basis
+            self.stats["written"] += 1
+            self._own[key.digest] = written      # reading it back later needs no content check
+            _layout.remove_stale_temporaries(path.parent)
         return basis
 
     def _compute(self, in_repr, out_repr, kernel_size, kwargs) -> SampledBasis:
@@ -214,10 +292,8 @@ class BasisCache:
 
     @contextmanager
     def _key_lock(self, root: Path, digest: str) -> Iterator[None]:
-        lock_dir = root / "locks"
         try:
-            lock_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(lock_dir / f"{digest}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+            fd = open_lock(root / "locks" / f"{digest}.lock")
         except OSError:
             yield
             return
@@ -240,30 +316,33 @@ class BasisCache:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _discard(self, path: Path, reason: str, digest: str) -> None:
-        """Report a damaged entry once and move it out of the way (or leave it, if read-only)."""
+    def _discard(self, path: Path, reason: str, digest: str, content: Optional[bool] = None) -> Optional[str]:
+        """Report a damaged entry once and move it to quarantine (or leave it, if that is impossible).
+
+        Returns ``"quarantined"`` or ``"left"``, or ``None`` when there was nothing to do (the file is
+        gone, or another process republished a good entry meanwhile).
+        """
         try:
-            identity = path.stat().st_mtime_ns
+            identity = os.lstat(path).st_mtime_ns
         except OSError:
-            return                 # already gone
+            return None                # already gone
+        content = self.verify_mode == "content" if content is None else content
         try:
-            read_entry(path, digest)
-            return                 # republished meanwhile by another process: it is good now
-        except CorruptEntry:
+            entry = decode_entry_data(read_entry_bytes(path), digest)
+            if content:
+                recompute_and_compare(entry.basis, entry.description, digest, entry.change_of_basis_in)
+            return None                # republished meanwhile by another process: it is good now
+        except FileNotFoundError:
+            return None
+        except (CorruptEntry, EntryInaccessible, KeyMismatch):
             pass
+        moved = quarantine(self._root_of(path), path)
         self.stats["corrupt"] += 1
         self._warn_once(f"corrupt:{path}:{identity}",
-                        f"damaged cache entry {path}: {reason}; it is quarantined and the basis recomputed")
-        root = next((r for r in self.roots if r in path.parents), path.parent)
-        quarantine = root / "quarantine"
-        try:
-            quarantine.mkdir(parents=True, exist_ok=True)
-            os.replace(path, quarantine / f"{path.name}.{int(time.time() * 1000)}")
-        except OSError:
-            try:
-                path.unlink()
-            except OSError:
-                pass   # a read-only cache: leave the file; it is never trusted
+                        f"damaged cache entry {path}: {reason}; " + (
+                            "it is quarantined and the basis recomputed" if moved else
+                            "it cannot be moved (read-only directory), is never used, and the basis is recomputed"))
+        return "quarantined" if moved else "left"
 
     def _warn_once(self, tag: str, message: str) -> None:
         if tag not in self._warned:
@@ -284,153 +363,154 @@ class BasisCache:
     # ---- management ----------------------------------------------------------------------------------
     def _entry_files(self, roots: Optional[Sequence[Path]] = None) -> Iterator[Path]:
         for root in roots or self.roots:
-            base = root / ENTRIES
-            if base.is_dir():
-                yield from sorted(p for p in base.rglob("*") if p.is_file())
+            yield from scan(root).entries
 
     def entries(self, group: Optional[str] = None) -> List[EntryInfo]:
-        """The readable entries of every root (optionally only those of the group named ``group``)."""
+        """The entries of every root that fit their key (optionally only those of the group ``group``).
+
+        Damaged files are skipped here (``verify`` reports them); listing reads no dataset.
+        """
         out = []
         for path in self._entry_files():
-            if path.name.startswith(".tmp-"):
-                continue
-            try:
-                with h5py.File(path, "r", locking=False) as f:
-                    description = json.loads(_text(f.attrs["description"]))
-                    info = EntryInfo(path, _text(f.attrs["key"]), _text(f.attrs["group"]),
-                                     description, path.stat().st_size, int(f["blocks"].shape[0]),
-                                     _text(f.attrs["created"]))
-            except Exception:
-                continue
-            if group is None or info.group == group:
+            info = _entry_info(path)
+            if info is not None and (group is None or info.group == group):
                 out.append(info)
         return out
 
     def total_size(self) -> int:
         """Bytes used by entry files in every root."""
-        return sum(p.stat().st_size for p in self._entry_files())
-
-    def verify(self) -> List[str]:
-        """Check every file of the writable roots: checksums, shapes, stale temporary files.
-
-        Damaged, partial or foreign files are removed (moved to ``quarantine/``); returns one line per
-        removed file, empty when everything was clean.
-        """
-        removed = []
-        for path in self._entry_files([r for r in self.roots if _writable(r)]):
-            if path.name.startswith(".tmp-"):
-                if _stale_temporary(path):
-                    path.unlink(missing_ok=True)
-                    removed.append(f"{path}: partial write of a process that is gone")
-                continue
-            # an entry is only trusted under its own name: the name is what readers look up
-            expected = path.stem if len(path.stem) == 64 and path.suffix == ".h5" else ""
+        total = 0
+        for path in self._entry_files():
             try:
-                if not expected:
-                    raise CorruptEntry("not named like a cache entry")
-                read_entry(path, expected)
-            except CorruptEntry as err:
-                self._discard(path, str(err), expected)
-                removed.append(f"{path}: {err}")
-        return removed
+                total += os.lstat(path).st_size
+            except OSError:
+                pass
+        return total
+
+    def verify(self, content: bool = True) -> List[Finding]:
+        """Check every file of every root; quarantine what is damaged, remove dead writers' temporaries.
+
+        Each entry's checksum and structure are checked against its key, and with ``content`` (the
+        default) its numbers are recomputed with basisgen and compared.  Returns one :class:`Finding`
+        per problem (empty when everything is clean).  Files this user may not read are reported as
+        ``skipped``, damaged files in a directory this user cannot write as ``left``; neither is moved.
+        Raises :class:`ForeignFiles` for a root whose cache directories hold files the cache did not
+        create (it touches nothing then).
+        """
+        layouts = [scan(root) for root in self.roots]
+        for found in layouts:
+            found.refuse_if_foreign("verify")
+        findings: List[Finding] = []
+        for found in layouts:
+            writable = os.access(found.root, os.W_OK | os.X_OK) and _writable(found.root)
+            for tmp in found.temporaries:
+                if writable and _layout.stale_temporary(tmp):
+                    try:
+                        tmp.unlink()
+                    except FileNotFoundError:
+                        continue
+                    except OSError:
+                        continue
+                    findings.append(Finding(tmp, "partial write of a process that is gone", "removed"))
+            for path in found.entries:
+                finding = self._verify_one(path, content, writable)
+                if finding is not None:
+                    findings.append(finding)
+        return findings
+
+    def _verify_one(self, path: Path, content: bool, writable: bool) -> Optional[Finding]:
+        digest = path.stem
+        try:
+            entry = decode_entry_data(read_entry_bytes(path), digest)
+            if content:
+                recompute_and_compare(entry.basis, entry.description, digest, entry.change_of_basis_in)
+            return None
+        except FileNotFoundError:
+            return None                          # removed meanwhile (a concurrent clear): nothing to report
+        except EntryInaccessible:
+            return Finding(path, "this user may not read it", "skipped")
+        except KeyMismatch as err:
+            reason = f"fails the content check ({err})"
+        except CorruptEntry as err:
+            reason = str(err)
+        if not writable:
+            if not os.path.lexists(path):
+                return None
+            self._warn_once(f"corrupt:{path}", f"damaged cache entry {path}: {reason}; left in place (the "
+                                               "directory is not writable for this user)")
+            return Finding(path, reason, "left")
+        action = self._discard(path, reason, digest, content)
+        return None if action is None else Finding(path, reason, action)
 
     def clear(self, group: Optional[str] = None) -> int:
-        """Delete the entries of the writable roots (all, or those of ``group``); returns how many."""
+        """Delete the entries of the writable roots (all, or those of ``group``); returns how many.
+
+        Only files named as entries and holding an entry of that name are deleted; damaged files at
+        entry names are quarantined instead.  Raises :class:`ForeignFiles` (and deletes nothing) for a
+        root whose cache directories hold files the cache did not create.
+        """
         count = 0
-        for root in self.roots:
-            if not _writable(root):
-                continue
-            if group is None:
-                base = root / ENTRIES
-                count += sum(1 for _ in self._entry_files([root]))
-                shutil.rmtree(base, ignore_errors=True)
-                continue
-            for info in self.entries(group):
-                if root in info.path.parents:
-                    info.path.unlink(missing_ok=True)
+        targets = [scan(root) for root in self.roots if os.path.isdir(root) and _writable(root)]
+        for found in targets:
+            found.refuse_if_foreign("clear")
+        for found in targets:
+            for path in found.entries:
+                info = _entry_info(path)
+                if info is None:
+                    if group is None and os.path.lexists(path):
+                        quarantine(found.root, path)
+                    continue
+                if group is not None and info.group != group:
+                    continue
+                try:
+                    path.unlink()
                     count += 1
+                except FileNotFoundError:
+                    pass
+            for shard in {p.parent for p in found.entries + found.temporaries}:
+                _layout.remove_stale_temporaries(shard)
+                try:
+                    shard.rmdir()               # only when empty
+                except OSError:
+                    pass
         self.clear_memo()
         return count
 
     def export(self, destination: os.PathLike, group: Optional[str] = None) -> int:
         """Copy the entries (all, or those of ``group``) into one standalone HDF5 file; returns the count."""
-        destination = Path(destination)
-        tmp = destination.with_name(destination.name + f".tmp-{os.getpid()}")
-        exported = set()
-        try:
-            with h5py.File(tmp, "w", locking=False) as out:
-                out.attrs["basisgen_cache_export"] = SCHEMA_VERSION
-                for info in self.entries(group):
-                    if info.digest in exported:      # the same key in two roots: the first one wins
-                        continue
-                    try:
-                        read_entry(info.path, info.digest)      # never export damaged data
-                    except CorruptEntry as err:
-                        self._discard(info.path, str(err), info.digest)
-                        continue
-                    with h5py.File(info.path, "r", locking=False) as src:
-                        src.copy(src["/"], out, name=info.digest)
-                        for k, v in src.attrs.items():
-                            out[info.digest].attrs[k] = v
-                    exported.add(info.digest)
-            os.replace(tmp, destination)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return len(exported)
+        from .transfer import export_entries
+        return export_entries(self, Path(destination), group)
 
     def import_(self, source: os.PathLike) -> int:
-        """Add the entries of a file made by :meth:`export` (each verified) to the writable root."""
-        root = self.write_root
-        if root is None:
-            raise ValueError(f"no writable cache directory among {[str(r) for r in self.roots]} to import into")
-        count = 0
-        with h5py.File(source, "r", locking=False) as src:
-            if "basisgen_cache_export" not in src.attrs:
-                raise ValueError(f"{source} is not a basisgen cache export")
-            for digest in src:
-                path = self._path(root, digest)
-                tmp = path.parent / f".tmp-{digest}-{os.getpid()}-import.h5"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with h5py.File(tmp, "w", locking=False) as dst:
-                    for name in src[digest]:
-                        src.copy(src[digest][name], dst, name=name)
-                    for k, v in src[digest].attrs.items():
-                        dst.attrs[k] = v
-                try:
-                    read_entry(tmp, digest)
-                except CorruptEntry as err:
-                    tmp.unlink(missing_ok=True)
-                    self._warn_once(f"import:{digest}", f"skipped damaged entry {digest[:12]} in {source}: {err}")
-                    continue
-                os.replace(tmp, path)
-                count += 1
-        return count
+        """Add the entries of a file made by :meth:`export` to the writable root; returns the count.
+
+        Every entry is checked like a disk read and then recomputed with basisgen and compared (an
+        export comes from outside: its checksums prove nothing); entries that fail are skipped with a
+        warning.  Raises :class:`CacheError` when there is no writable root, or the file is not an
+        export (no marker, or members that are not exported entries: nothing is imported then).
+        """
+        from .transfer import import_entries
+        return import_entries(self, Path(source))
 
 
-def _remove_stale_temporaries(directory: Path) -> None:
-    """Remove the partial writes of dead processes next to a fresh entry (cheap: one directory)."""
-    for tmp in directory.glob(".tmp-*"):
-        if _stale_temporary(tmp):
-            tmp.unlink(missing_ok=True)
-
-
-def _stale_temporary(path: Path) -> bool:
-    """A temporary file whose writer is gone (its pid is not alive) or that is over an hour old."""
+def _entry_info(path: Path) -> Optional[EntryInfo]:
+    """The listing of one entry file, or ``None`` if it is not a readable entry of its own name."""
     try:
-        pid = int(path.name.split("-")[2])
-        os.kill(pid, 0)
-        alive = True
-    except (IndexError, ValueError):
-        alive = False
-    except ProcessLookupError:
-        alive = False
-    except PermissionError:
-        alive = True
-    try:
-        old = time.time() - path.stat().st_mtime > STALE_TMP_S
-    except OSError:
-        return False
-    return not alive or old
+        data = read_entry_bytes(path)
+        with h5py.File(io.BytesIO(data), "r", locking=False) as f:
+            description_json = read_text(f, "description")
+            if hashlib.sha256(description_json.encode()).hexdigest() != path.stem:
+                return None
+            description = json.loads(description_json)
+            expected_layout(description)
+            blocks = f.get("blocks")
+            if not isinstance(blocks, h5py.Dataset) or len(blocks.shape) != 4:
+                return None
+            created = read_text(f, "created") if "created" in f.attrs else ""
+            return EntryInfo(path, path.stem, description["group"]["name"], description, len(data),
+                             int(blocks.shape[0]), created)
+    except Exception:
+        return None
 
 
 def _latex_summary(in_repr: Representation, out_repr: Representation, basis: SampledBasis) -> str:

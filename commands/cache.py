@@ -114,28 +114,54 @@ def cache_info(as_json) -> None:
     click.echo(f"quarantined files: {quarantined}")
 
 
-@cache_command.command(name="verify", short_help='Check every entry; remove damaged ones (exit 1 if any).')
+@cache_command.command(name="verify", short_help="Check every entry's content; quarantine damaged ones (exit 1 if any).")
+@click.option("--quick", is_flag=True, help="Check checksums and structure only; do not recompute.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead.")
-def cache_verify(as_json) -> None:
-    """Read every entry, check its checksum and shapes, remove what is damaged or partial.
+def cache_verify(quick, as_json) -> None:
+    """Check every entry of every cache directory; quarantine what is damaged.
 
-    Exits 1 if anything was removed, 0 if all was clean.
+    \b
+    What is checked:
+      default  each entry's SHA-256, its structure against its key (shapes, layout, irrep and ring
+               indices, changes of basis), and its content: the basis is recomputed with basisgen
+               and compared (catches deliberate edits with a recomputed checksum; about as slow as
+               computing every basis once)
+      --quick  checksum and structure only (catches every accident: truncation, flipped bits,
+               partial writes, files of another key; not a deliberate edit)
+
+    Damaged entries are moved to quarantine/, partial writes of dead processes removed. Entries this
+    user may not read are reported as skipped; damage in a directory this user cannot write is
+    reported as left in place; neither is moved. A cache directory holding files the cache did not
+    create is refused (exit 1) and nothing in it is touched.
+
+    Exits 1 if any damage was found, 0 otherwise.
 
     \b
     Example:
-      basisgen cache verify || echo "damaged entries were removed"
+      basisgen cache verify || echo "damaged entries were found"
     """
     store = cache.BasisCache()
-    removed = store.verify()
+    try:
+        findings = store.verify(content=not quick)
+    except cache.ForeignFiles as err:
+        raise click.ClickException(str(err)) from None
     remaining = len(store.entries())
+    damaged = [f for f in findings if f.damaged]
     if as_json:
-        _emit_json({"removed": removed, "entries": remaining, "clean": not removed})
+        _emit_json({"findings": [{"path": str(f.path), "problem": f.problem, "action": f.action} for f in findings],
+                    "removed": [str(f) for f in findings if f.action in ("quarantined", "removed")],
+                    "entries": remaining, "clean": not damaged})
     else:
-        for line in removed:
-            click.echo(f"removed {line}")
-        click.echo(f"{remaining} entries verified; " + (f"{len(removed)} damaged or partial files removed"
-                                                       if removed else "all clean"))
-    if removed:
+        words = {"quarantined": "removed", "removed": "removed", "left": "left in place (read-only)",
+                 "skipped": "skipped (not readable by this user)"}
+        for f in findings:
+            click.echo(f"{words[f.action]} {f}")
+        moved = sum(f.action in ("quarantined", "removed") for f in findings)
+        click.echo(f"{remaining} entries verified; " + (
+            f"{moved} damaged or partial files removed" + (f", {len(findings) - moved} not removed"
+                                                           if len(findings) > moved else "")
+            if findings else "all clean"))
+    if damaged:
         sys.exit(1)
 
 
@@ -144,6 +170,9 @@ def cache_verify(as_json) -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def cache_clear(group, yes) -> None:
     """Delete the entries of the writable cache directories (all, or one group's).
+
+    Only files the cache recognises as its entries are deleted; a cache directory holding files the
+    cache did not create is refused and nothing in it is touched.
 
     \b
     Example:
@@ -154,7 +183,10 @@ def cache_clear(group, yes) -> None:
     if not yes:
         click.confirm(f"delete {len(store.entries(name))} entries{'' if name is None else ' of ' + name} from "
                       f"{store.write_root}?", abort=True, err=True)
-    click.echo(f"removed {store.clear(name)} entries")
+    try:
+        click.echo(f"removed {store.clear(name)} entries")
+    except cache.ForeignFiles as err:
+        raise click.ClickException(str(err)) from None
 
 
 @cache_command.command(name="export", short_help='Write entries to one HDF5 file.')
@@ -177,7 +209,11 @@ def cache_export(file, group) -> None:
 @cache_command.command(name="import", short_help='Add the entries of an exported file.')
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def cache_import(file) -> None:
-    """Add the entries of FILE (made by cache export), each verified, to the writable cache.
+    """Add the entries of FILE (made by cache export) to the writable cache.
+
+    Each entry is checked and recomputed with basisgen before it is published (a checksum in a file
+    from elsewhere proves nothing); entries that fail are skipped with a warning. A file that is not
+    an export, or a cache with no writable directory, is an error (exit 1).
 
     \b
     Example:
@@ -186,6 +222,8 @@ def cache_import(file) -> None:
     store = cache.BasisCache()
     try:
         count = store.import_(file)
+    except cache.CacheError as err:
+        raise click.ClickException(str(err)) from None
     except OSError as err:
-        raise click.ClickException(f"cannot import {file}: {err}") from None
+        raise click.ClickException(f"cannot import {file}: {err.strerror or err}") from None
     click.echo(f"imported {count} entries into {store.write_root}")

@@ -48,7 +48,7 @@ def assert_one_line_error(result, *fragments):
 
 
 def entry_files(directory: Path):
-    return sorted(p for p in (directory / "v1").rglob("*.h5") if not p.name.startswith(".tmp-"))
+    return sorted(p for p in (directory / cache.store.ENTRIES).rglob("*.h5") if not p.name.startswith(".tmp-"))
 
 
 # ---- help ----------------------------------------------------------------------------------------------
@@ -326,7 +326,39 @@ def test_cache_verify_removes_damage_and_exits_1(cache_dir):
     assert result.stdout.strip().endswith("2 entries verified; 3 damaged or partial files removed")
     assert entry_files(cache_dir) == files[2:] and not partial.exists()
     report = json.loads(run("cache", "verify", "--json").stdout)
-    assert report == {"removed": [], "entries": 2, "clean": True}
+    assert report == {"findings": [], "removed": [], "entries": 2, "clean": True}
+
+
+def test_cache_verify_help_says_what_each_mode_checks():
+    out = run("cache", "verify", "--help").output
+    assert "--quick" in out and "recomputed" in out and "checksum and structure only" in out
+
+
+def test_cache_verify_and_clear_refuse_a_directory_with_foreign_files(cache_dir):
+    run("precompute", "C4", "-k", 3)
+    user = cache_dir / cache.store.ENTRIES / "my-notes"
+    user.mkdir()
+    (user / "thesis.tex").write_text("precious")
+    for args in (["cache", "verify"], ["cache", "clear", "--yes"]):
+        assert_one_line_error(run(*args, code=1), "not created by the cache", str(user))
+    assert (user / "thesis.tex").read_text() == "precious" and len(entry_files(cache_dir)) == 1
+
+
+def test_cache_import_errors_are_runtime_errors(cache_dir, tmp_path, monkeypatch):
+    import h5py
+    plain = tmp_path / "plain.h5"
+    with h5py.File(plain, "w") as f:
+        f["x"] = np.arange(3)
+    assert_one_line_error(run("cache", "import", plain, code=1), "not a basisgen cache export")
+    run("precompute", "C4", "-k", 3)
+    bundle = tmp_path / "bundle.h5"
+    run("cache", "export", bundle)
+    with h5py.File(bundle, "r+") as f:
+        f["e" * 64] = h5py.ExternalLink(str(plain), "/x")
+    assert_one_line_error(run("cache", "import", bundle, code=1), "external link")
+    assert not list(cache_dir.rglob(".tmp-*"))
+    monkeypatch.setattr(cache.store, "_writable", lambda d: False)
+    assert_one_line_error(run("cache", "import", bundle, code=1), "no writable cache directory")
 
 
 # ---- errors ----------------------------------------------------------------------------------------------
