@@ -11,21 +11,13 @@ import pytest
 import torch
 
 from basis_filters import FILTERS
+from e2cnn_cases import fixture_gspaces
 from e2cnn_tokens import representation
 from e2layers import gspaces, nn
 
 DATA = Path(__file__).parent / "data" / "e2cnn"
 CASES = json.loads((DATA / "basis_info.json").read_text())
-GSPACES = {
-    "C4": lambda: gspaces.Rot2dOnR2(4),
-    "C8": lambda: gspaces.Rot2dOnR2(8),
-    "D4": lambda: gspaces.FlipRot2dOnR2(4),
-    "D3": lambda: gspaces.FlipRot2dOnR2(3),
-    "SO2_4": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=4),
-    "O2_4": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=4),
-    "Flip": lambda: gspaces.Flip2dOnR2(),
-    "Trivial": lambda: gspaces.TrivialOnR2(),
-}
+GSPACES = fixture_gspaces(gspaces)
 
 
 def _assert_same_dict(ours: dict, ref: dict, where: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from e2cnn_cases import group_error_cases
 from e2layers import group, gspaces
 
 DATA = Path(__file__).parent / "data" / "e2cnn"
@@ -181,27 +182,7 @@ def test_the_flip_group_is_e2cnn_c2_acting_by_a_flip():
 
 # ---- errors ------------------------------------------------------------------------------------------------------
 def _error_cases():
-    C4, D4, O2, SO2 = group.cyclic_group(4), group.dihedral_group(4), group.o2_group(4), group.so2_group(4)
-    return {
-        "cyclic_group(0)": lambda: group.cyclic_group(0),
-        "dihedral_group(0)": lambda: group.dihedral_group(0),
-        "CyclicGroup(-2)": lambda: group.CyclicGroup(-2),
-        "C4.irrep(99)": lambda: C4.irrep(99),
-        "D4.irrep(0,1)": lambda: D4.irrep(0, 1),
-        "D4.irrep(2,1)": lambda: D4.irrep(2, 1),
-        "O2.irrep(0,1)": lambda: O2.irrep(0, 1),
-        "SO2.irrep(-1)": lambda: SO2.irrep(-1),
-        "C4.subgroup(3)": lambda: C4.subgroup(3),
-        "D4.subgroup((5,2))": lambda: D4.subgroup((5, 2)),
-        "D4.subgroup(2)": lambda: D4.subgroup(2),
-        "Representation(C4,'regular',...)": lambda: group.Representation(C4, "regular", ["irrep_0"], np.eye(1), []),
-        "SO2.regular_representation": lambda: SO2.regular_representation,
-        "O2.induced_representation((None,4),...)":
-            lambda: O2.induced_representation((None, 4), O2.subgroup((None, 4))[0].irrep(1)),
-        "C4.induced_representation(2, regular)":
-            lambda: C4.induced_representation(2, C4.subgroup(2)[0].regular_representation),
-        "C4.regular_representation(7)": lambda: C4.regular_representation(7),
-    }
+    return group_error_cases(group)
 
 
 @pytest.mark.parametrize("case", sorted(REF["errors"]))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from e2cnn_cases import fixture_gspaces
 from e2cnn_tokens import representation
 from e2layers import gspaces, kernels
 
@@ -15,17 +16,7 @@ DATA = Path(__file__).parent / "data" / "e2cnn"
 META = json.loads((DATA / "kernels.json").read_text())
 ARRAYS = np.load(DATA / "kernels.npz")
 CASES = META["cases"]
-GSPACES = {
-    "C3": lambda: gspaces.Rot2dOnR2(3),
-    "C4": lambda: gspaces.Rot2dOnR2(4),
-    "C8": lambda: gspaces.Rot2dOnR2(8),
-    "D3": lambda: gspaces.FlipRot2dOnR2(3),
-    "D4": lambda: gspaces.FlipRot2dOnR2(4),
-    "SO2_4": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=4),
-    "O2_4": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=4),
-    "Flip": lambda: gspaces.Flip2dOnR2(),
-    "Trivial": lambda: gspaces.TrivialOnR2(),
-}
+GSPACES = fixture_gspaces(gspaces)
 
 
 def _basis(case):

@@ -22,21 +22,13 @@ HERE = Path(__file__).parent
 sys.path[:0] = [str(HERE.parents[2]), str(HERE.parents[1])]   # the repository root and tests/
 from basis_filters import FILTERS  # noqa: E402
 from benchmarks._cases import patch_e2cnn  # noqa: E402
+from e2cnn_cases import fixture_gspaces  # noqa: E402
 from e2cnn_tokens import representation  # noqa: E402
 
 warnings.filterwarnings("ignore")
 patch_e2cnn()
 
-GSPACES = {
-    "C4": lambda: gspaces.Rot2dOnR2(4),
-    "C8": lambda: gspaces.Rot2dOnR2(8),
-    "D4": lambda: gspaces.FlipRot2dOnR2(4),
-    "D3": lambda: gspaces.FlipRot2dOnR2(3),
-    "SO2_4": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=4),
-    "O2_4": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=4),
-    "Flip": lambda: gspaces.Flip2dOnR2(),
-    "Trivial": lambda: gspaces.TrivialOnR2(),
-}
+GSPACES = fixture_gspaces(gspaces)
 # name: (gspace, in fields, out fields, kernel size, R2Conv kwargs, filter name or None)
 CASES = {
     "C4_regular_k3": ("C4", ["regular"], ["regular"], 3, {}, None),

@@ -23,21 +23,12 @@ from e2cnn import gspaces, kernels
 
 HERE = Path(__file__).parent
 sys.path[:0] = [str(HERE.parents[1])]   # tests/
+from e2cnn_cases import fixture_gspaces  # noqa: E402
 from e2cnn_tokens import representation  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
-GSPACES = {
-    "C3": lambda: gspaces.Rot2dOnR2(3),
-    "C4": lambda: gspaces.Rot2dOnR2(4),
-    "C8": lambda: gspaces.Rot2dOnR2(8),
-    "D3": lambda: gspaces.FlipRot2dOnR2(3),
-    "D4": lambda: gspaces.FlipRot2dOnR2(4),
-    "SO2_4": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=4),
-    "O2_4": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=4),
-    "Flip": lambda: gspaces.Flip2dOnR2(),
-    "Trivial": lambda: gspaces.TrivialOnR2(),
-}
+GSPACES = fixture_gspaces(gspaces)
 # name: (builder, gspace, in token, out token, keyword arguments)
 CASES = {
     "CN_C4_regular": ("kernels_CN_act_R2", "C4", "regular", "regular",
