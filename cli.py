@@ -160,7 +160,9 @@ def _basis_options(f):
 @click.option("--axis", type=float, help="Reflection axis in radians (default pi/2, FlipRot2dOnR2's).")
 @click.option("--irreps-up-to", default=3, show_default=True, type=click.IntRange(0),
               help="SO2/O2: the irreps (frequencies 0..L) that 'irreps' means and irrep:K may name.")
-@click.option("--model", help="package.module:factory: build this model and cache every basis its layers need.")
+@click.option("--model", help="package.module:factory: import package.module (this runs its code: name only "
+              "modules you trust), call factory() and cache every basis its layers need. The current directory "
+              "is searched after the installed packages, so a file there never replaces one of them.")
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1), help="Worker processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the entries and the summary as JSON.")
 def precompute(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff, maximum_offset, dtype, rings, axis,
@@ -228,6 +230,8 @@ def _tasks(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff, max
         raise click.BadParameter(str(err), param_hint="GROUPS") from None
     sizes = _numbers(kernel_sizes, "--kernel-size")
     radii = _numbers(rings, "--rings", float, 0)
+    if axis is not None and not math.isfinite(axis):
+        raise click.BadParameter(f"must be a finite angle in radians, got {axis!r}", param_hint="--axis")
     for k in sizes:     # reject bad radial settings here, with the option named, not in a worker
         try:
             basisgen.basis_params(k, dilation, radii, sigma, frequencies_cutoff, maximum_offset)

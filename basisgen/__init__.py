@@ -13,6 +13,7 @@ Examples
 >>> [(a.mu, a.gamma) for a in A], all(basisgen.verify(a) for a in A)
 ([(-3, 0), (1, 0)], True)
 """
+from . import limits
 from .derivation import clear_memo, derive_angular_basis, memo_info
 from .errors import EmptyBasisError, InvalidTypeError, InvalidValueError
 from .groups import (O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, Group, cyclic_group, dihedral_group,
@@ -20,6 +21,7 @@ from .groups import (O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, Group, cycl
 from .harmonics import HarmonicElement
 from .induced import coset_representatives, induced_representation, quotient_representation, regular_representation
 from .irreps import Irrep
+from .limits import LimitExceededError
 from .latex import element_latex, group_table_latex, kernel_latex, pair_latex
 from .polar import PolarBasis
 from .radial import BasisParams, basis_params
@@ -31,7 +33,7 @@ from .verify import Verification, verify
 __version__ = "0.1.0"
 
 __all__ = [
-    "EmptyBasisError", "InvalidValueError", "InvalidTypeError", "Group", "CyclicGroup", "DihedralGroup", "SO2", "O2", "FlipGroup", "cyclic_group",
+    "EmptyBasisError", "InvalidValueError", "InvalidTypeError", "LimitExceededError", "limits", "Group", "CyclicGroup", "DihedralGroup", "SO2", "O2", "FlipGroup", "cyclic_group",
     "dihedral_group", "so2_group", "o2_group", "flip_group", "trivial_group", "group_from_name", "Irrep",
     "Representation", "directsum", "change_basis", "regular_representation", "quotient_representation",
     "coset_representatives", "induced_representation", "subgroup", "restrict_irrep", "restrict_representation", "HarmonicElement",

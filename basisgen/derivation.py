@@ -25,7 +25,8 @@ import sympy as sp
 from sympy.polys.domains import QQ, QQ_I
 from sympy.polys.matrices import DomainMatrix
 
-from .errors import EmptyBasisError
+from . import limits
+from .errors import EmptyBasisError, InvalidValueError
 from .groups import Group
 from .harmonics import HarmonicElement
 from .irreps import Irrep
@@ -40,7 +41,8 @@ def check_bound(value: Any, name: str) -> Optional[int]:
     if value is None:
         return None
     if isinstance(value, bool) or not hasattr(value, "__index__") or int(value) < 0:
-        raise ValueError(f"{name} must be a non-negative int or None, got {value!r}")
+        raise InvalidValueError(f"{name} must be a non-negative int or None, got {value!r}")
+    limits.check(int(value), "MAX_FREQUENCY", f"{name} = {int(value)}")
     return int(value)
 
 

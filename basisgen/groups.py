@@ -15,16 +15,23 @@ from typing import Any, Iterator, List, Optional, Tuple
 import numpy as np
 import sympy as sp
 
+from . import limits
 from .errors import InvalidValueError
 from .irreps import Irrep
 
 TWO_PI = 2 * math.pi
 
 
-def _check_order(N: Any, name: str) -> int:
+def _check_order(N: Any, name: str, elements_per_rotation: int = 1) -> int:
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
         raise InvalidValueError(f"{name} must be a positive int (the number of rotations), got {N!r}")
+    order = elements_per_rotation * int(N)
+    limits.check(order, "MAX_GROUP_ORDER", f"{name} = {int(N)} gives a group of order {order}")
     return int(N)
+
+
+def _check_frequency(k: Any, name: str) -> None:
+    limits.check(k, "MAX_FREQUENCY", f"{name} = {k}")
 
 
 class Group(ABC):
@@ -222,7 +229,7 @@ class DihedralGroup(Group):
     has_reflection = True
 
     def __init__(self, N: int):
-        self.rotation_order = _check_order(N, "N")
+        self.rotation_order = _check_order(N, "N", 2)
 
     @property
     def name(self) -> str:
@@ -324,6 +331,7 @@ class _ContinuousGroup(Group):
         if isinstance(maximum_frequency, bool) or not isinstance(maximum_frequency, (int, np.integer)) \
                 or maximum_frequency < 0:
             raise InvalidValueError(f"maximum_frequency must be a non-negative int, got {maximum_frequency!r}")
+        _check_frequency(int(maximum_frequency), "maximum_frequency")
         self.maximum_frequency = int(maximum_frequency)
 
     def _key(self) -> tuple:
@@ -336,6 +344,7 @@ class _ContinuousGroup(Group):
     def irrep(self, *id: int) -> Irrep:
         k = id[-1] if id else None
         if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k > self.maximum_frequency:
+            _check_frequency(int(k), "the irrep's frequency")
             candidate = self._irrep_of(int(k))  # irreps above maximum_frequency exist, just unlisted
             if candidate.id == tuple(id):
                 return candidate
@@ -514,7 +523,11 @@ def group_from_name(name: str, maximum_frequency: int = 10) -> Group:
     if key == "TRIVIAL":
         return trivial_group()
     if key[:1] in _FAMILIES and key[1:].isascii() and key[1:].isdigit():
-        N = int(key[1:])
+        digits = key[1:].lstrip("0") or "0"
+        if len(digits) > 18:    # no int() of a huge string: the limit below refuses it anyway
+            raise limits.LimitExceededError(limits.exceeded(f"{name.strip()[:40]!r} names a group of order "
+                                                            f"above 10**18", "MAX_GROUP_ORDER"))
+        N = int(digits)
         if N >= 1:
             return _FAMILIES[key[0]](N)
     raise InvalidValueError(f"unknown group {name!r}; valid: C<N> or D<N> with N >= 1, SO2, O2, flip, trivial")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import InvalidValueError
+from . import limits
+from .errors import InvalidTypeError, InvalidValueError
 
 Cutoff = Union[None, float, Callable[[float], float]]
 
@@ -19,6 +20,40 @@ def _positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise InvalidValueError(f"{name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def _check_grid(k: int, d: int) -> None:
+    limits.check(k, "MAX_KERNEL_SIZE", f"kernel_size = {k}")
+    limits.check(d * (k - 1) + 1, "MAX_KERNEL_SIZE", f"kernel_size = {k} with dilation = {d} spans "
+                                                     f"{d * (k - 1) + 1} pixels")
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _finite_real(value: Any, name: str) -> float:
+    """``value`` as a float; a number that is not finite, or anything but a number (a str included),
+    is refused naming ``name``."""
+    if not _is_real(value):
+        raise InvalidTypeError(f"{name} must be a real number, got {type(value).__name__} {_short(value)}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise InvalidValueError(f"{name} must be finite, got {x!r}")
+    return x
+
+
+def _reals(values: Any, name: str, expected: str = "a list of real numbers") -> List[float]:
+    """A sequence of finite real numbers (not a str: ``rings="01"`` is not ``[0, 1]``)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+        raise InvalidTypeError(f"{name} must be {expected}, got {type(values).__name__} {_short(values)}")
+    values = list(np.asarray(values).ravel()) if isinstance(values, np.ndarray) else list(values)
+    return [_finite_real(v, f"every entry of {name}") for v in values]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def grid_coordinates(kernel_size: int, dilation: int = 1) -> Tuple[np.ndarray, np.ndarray]:
@@ -35,6 +70,7 @@ def grid_coordinates(kernel_size: int, dilation: int = 1) -> Tuple[np.ndarray, n
     """
     k = _positive_int(kernel_size, "kernel_size")
     d = _positive_int(dilation, "dilation")
+    _check_grid(k, d)
     c = d * (k - 1) / 2
     a, b = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
     return (d * b - c).ravel().astype(float), (c - d * a).ravel().astype(float)
@@ -88,20 +124,20 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
     if rings is None:
         n = math.ceil(k / 2)
         rings = [d * r for r in np.linspace(0, (k - 1) // 2, n)]
-    rings = [float(r) for r in rings]
+    rings = _reals(rings, "rings")
     if not rings:
         raise InvalidValueError("rings must be a non-empty list of radii")
     for r in rings:
-        if not math.isfinite(r) or r < 0 or r > max_grid_radius + 1e-9:
+        if r < 0 or r > max_grid_radius + 1e-9:
             raise InvalidValueError(f"rings must lie within the {k}x{k} grid (dilation {d}), i.e. in "
                              f"[0, {max_grid_radius:.4g}]; got {r!r}")
     if sigma is None:
         sigmas = [0.6] * len(rings)
         sigmas[-1] = 0.4
-    elif isinstance(sigma, (int, float)) and not isinstance(sigma, bool):
-        sigmas = [float(sigma)] * len(rings)
+    elif _is_real(sigma):
+        sigmas = [_finite_real(sigma, "sigma")] * len(rings)
     else:
-        sigmas = [float(s) for s in sigma]
+        sigmas = _reals(sigma, "sigma", "a real number or a list of them, one per ring")
         if len(sigmas) != len(rings):
             raise InvalidValueError(f"sigma must be one float or one per ring ({len(rings)}), got {len(sigmas)} values")
     sigmas = [0.005 if r == 0 and sigma is None else s for r, s in zip(rings, sigmas)]
@@ -112,8 +148,8 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
         frequencies_cutoff = -1.0
     if callable(frequencies_cutoff):
         f = frequencies_cutoff
-    elif isinstance(frequencies_cutoff, (int, float)) and not isinstance(frequencies_cutoff, bool):
-        c = float(frequencies_cutoff)
+    elif _is_real(frequencies_cutoff):
+        c = _finite_real(frequencies_cutoff, "frequencies_cutoff")
         if c in MANUAL_CUTOFFS:
             f = _manual_cutoff(c, k // 2)   # quirk: max radius not dilated (MATH.md §6.2)
         elif c > 0:
@@ -125,11 +161,21 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
     else:
         raise InvalidValueError(f"frequencies_cutoff must be -1, -2, -3, a positive float or a callable, "
                          f"got {frequencies_cutoff!r}")
-    cutoffs = tuple(float(f(r)) for r in rings)
+    cutoffs = tuple(_cutoff_at(f, r) for r in rings)
     if maximum_offset is not None and (isinstance(maximum_offset, bool) or not isinstance(maximum_offset, int)
                                        or maximum_offset < 0):
         raise InvalidValueError(f"maximum_offset must be a non-negative int or None, got {maximum_offset!r}")
+    if maximum_offset is not None:
+        limits.check(maximum_offset, "MAX_FREQUENCY", f"maximum_offset = {maximum_offset}")
     return BasisParams(k, d, tuple(rings), tuple(sigmas), cutoffs, int(max(cutoffs)), maximum_offset)
+
+
+def _cutoff_at(f: Callable[[float], float], r: float) -> float:
+    value = f(r)
+    if not _is_real(value) or not math.isfinite(value):
+        raise InvalidValueError(f"frequencies_cutoff must give a finite real number on every ring, got {_short(value)} "
+                                f"on the ring of radius {r:g}")
+    return float(value)
 
 
 def gaussian_rings(radii: np.ndarray, rings: Sequence[float], sigmas: Sequence[float]) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import limits
 from .derivation import _derive
 from .errors import EmptyBasisError, InvalidValueError
 from .groups import Group
@@ -216,7 +217,7 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
     group = in_repr.group
     params = basis_params(kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset)
     beta = resolve_axis(group, axis)
-    F = None if group.continuous else params.maximum_frequency
+    F = band_limit(group, params)
     radii, phi, origin = polar_grid(params.kernel_size, params.dilation)
     radial = gaussian_rings(radii, params.rings, params.sigmas)
 
@@ -243,6 +244,9 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
     for n, (ring, ii, oo, e, j, _) in enumerate(kept):
         members.setdefault((ii, oo), []).append(n)
     P = radii.shape[0]
+    limits.check(len(kept) * 4 * P * 8, "MAX_BASIS_BYTES",
+                 f"the basis from {in_repr.name} to {out_repr.name} of {group.name} with kernel_size = "
+                 f"{params.kernel_size} has {len(kept)} elements on {P} pixels, {len(kept) * 32 * P} bytes")
     blocks = np.zeros((len(kept), 2, 2, P))
     sq_norms = np.zeros(len(kept))
     for (ii, oo), ns in members.items():
@@ -294,10 +298,21 @@ def polar_attributes(angular: Dict[str, Any], ring: int, radius: float, sigma: f
     return attrs
 
 
+def band_limit(group: Group, params: BasisParams) -> Optional[int]:
+    """The band limit F of a finite group's basis under ``params`` (the largest per-ring frequency cutoff),
+    ``None`` for SO(2) and O(2), which have no aliasing; refused above ``limits.MAX_FREQUENCY``."""
+    if group.continuous:
+        return None
+    limits.check(params.maximum_frequency, "MAX_FREQUENCY",
+                 f"the frequency cutoffs {list(params.cutoffs)} (frequencies_cutoff on the rings) reach "
+                 f"|mu| = {params.maximum_frequency} for the finite group {group.name}")
+    return params.maximum_frequency
+
+
 def angular_count(in_repr: Representation, out_repr: Representation, params: BasisParams) -> int:
     """The number of angular elements of the unfiltered basis ``in_repr -> out_repr`` under ``params``."""
     group = in_repr.group
-    F = None if group.continuous else params.maximum_frequency
+    F = band_limit(group, params)
     return sum(len(_derive(group, psi_in, psi_out, F, params.maximum_offset))
                for psi_in in in_repr.irreps for psi_out in out_repr.irreps)
 

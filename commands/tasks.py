@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 import basisgen
+from basisgen import limits
 from basisgen.errors import EmptyBasisError
 from basisgen.representation import Representation
 from basisgen.cache import BasisCache
@@ -47,9 +48,12 @@ def parse_groups(text: str, irreps_up_to: int = 3) -> List[basisgen.Group]:
             family, lo, other, hi = match.groups()
             if other and other.upper() != family.upper():
                 raise ValueError(f"a group range stays in one family (C4-C8 or D4-D8), got {token!r}")
-            if not 1 <= int(lo) <= int(hi):
-                raise ValueError(f"a group range needs 1 <= first <= last, got {token!r}")
-            names = [f"{family.upper()}{n}" for n in range(int(lo), int(hi) + 1)]
+            first, last = (int(n) if len(n.lstrip("0")) <= 18 else 10 ** 18 for n in (lo, hi))
+            if not 1 <= first <= last:
+                raise ValueError(f"a group range needs 1 <= first <= last, got {token[:60]!r}")
+            basisgen.group_from_name(f"{family}{hi}")     # the largest group first: refused at once if too large
+            limits.check(last - first + 1, "MAX_GROUP_RANGE", f"the range {token!r} names {last - first + 1} groups")
+            names = [f"{family.upper()}{n}" for n in range(first, last + 1)]
         else:
             names = [token]
         for name in names:
@@ -208,13 +212,17 @@ def run_tasks(roots: Sequence[str], tasks: Sequence[Task], jobs: int) -> Iterato
 def load_factory(spec: str) -> Callable[[], Any]:
     """The callable named by ``package.module:factory`` (dotted attributes allowed after the colon).
 
-    The current directory is searched first, as ``python -m`` does, so a project's own modules work.
+    Importing the module runs its code.  torch and e2layers are imported first and the current directory
+    is searched last, after the installed packages, so that a file in the current directory (a stray
+    ``torch.py``) never stands in for an installed module; a project's own modules are still found.
     """
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise ValueError(f"--model must read package.module:factory, got {spec!r}")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    importlib.import_module("torch")
+    importlib.import_module("e2layers")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())
     try:
         obj = importlib.import_module(module_name)
     except ModuleNotFoundError as err:

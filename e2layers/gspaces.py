@@ -13,7 +13,7 @@ import numpy as np
 import scipy.ndimage
 import torch
 
-from basisgen.errors import InvalidValueError
+from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from . import group as groups
 
@@ -27,6 +27,16 @@ def _quarter_turns(angle: float) -> Optional[int]:
     k = angle / _QUARTER
     n = round(k)
     return n % 4 if abs(k - n) < 1e-9 else None
+
+
+def _check_axis(axis: Any) -> float:
+    """The reflection axis as a float angle in radians: a finite real number (not a str, not a bool)."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, float, np.integer, np.floating)):
+        raise InvalidTypeError(f"axis must be a real number (an angle in radians), got {type(axis).__name__} "
+                               f"{axis!r:.60}")
+    if not math.isfinite(axis):
+        raise InvalidValueError(f"axis must be a finite angle in radians, got {float(axis)!r}")
+    return float(axis)
 
 
 class GSpace:
@@ -96,7 +106,7 @@ class GeneralOnR2(GSpace):
 
     def __init__(self, fibergroup: groups.Group, name: str, axis: float = 0.0):
         super().__init__(fibergroup, 2, name)
-        self.axis = float(axis)
+        self.axis = _check_axis(axis)
 
     @property
     def kernel_axis(self) -> float:
@@ -231,8 +241,7 @@ class FlipRot2dOnR2(GeneralOnR2):
                 fibergroup = groups.dihedral_group(N)
             else:
                 raise InvalidValueError(f"N must be an int >= 1 or -1, got {N!r}")
-        if isinstance(axis, bool) or not isinstance(axis, (int, float)) or not math.isfinite(axis):
-            raise InvalidValueError(f"axis must be a finite float angle, got {axis!r}")
+        axis = _check_axis(axis)
         rot = "Continuous" if fibergroup.continuous else str(fibergroup.basisgen.rotation_order)
         super().__init__(fibergroup, f"Flip_{rot}-Rotations(f={axis:.5f})", axis)
 

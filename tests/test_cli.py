@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -452,3 +453,68 @@ def test_console_script_runs_every_command(tmp_path):
 
 def _has_matplotlib() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
+
+
+# ---- hostile and careless input (issue 14) -------------------------------------------------------------
+def test_model_never_runs_a_torch_py_from_the_working_directory(tmp_path):
+    """--model imports the user's module by name, but a torch.py (or numpy.py) in the working directory must not
+    stand in for the installed package: torch is imported first and the directory is searched last."""
+    if shutil.which("basisgen") is None:
+        pytest.skip("the basisgen console script is not installed (pip install -e .)")
+    for name in ("torch", "numpy", "e2layers"):
+        (tmp_path / f"{name}.py").write_text(f"raise SystemExit('the working directory {name}.py was executed')\n")
+    (tmp_path / "my_model.py").write_text(
+        "from e2layers import gspaces, nn\n"
+        "def build():\n"
+        "    r2 = gspaces.Rot2dOnR2(4)\n"
+        "    return nn.R2Conv(nn.FieldType(r2, [r2.trivial_repr]), nn.FieldType(r2, [r2.regular_repr]), 3)\n")
+    env = dict(os.environ, BASISGEN_CACHE=str(tmp_path / "cache"))
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run([shutil.which("basisgen"), "precompute", "--model", "my_model:build", "--json"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "was executed" not in done.stdout + done.stderr
+    assert [e["status"] for e in json.loads(done.stdout)["entries"]] == ["created"]
+
+
+def test_model_help_and_docs_say_the_module_is_imported():
+    text = " ".join(run("precompute", "--help").output.split())
+    assert "import package.module (this runs its code" in text and "searched after the installed packages" in text
+    assert "Importing a module runs its code" in (ROOT / "docs" / "cli.md").read_text()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["inspect", "C99999999999999999999"], "MAX_GROUP_ORDER"),
+    (["latex", "D" + "9" * 5000, "--table"], "MAX_GROUP_ORDER"),
+    (["inspect", "C8", "-k", "999"], "kernel_size = 999, above MAX_KERNEL_SIZE = 101"),
+    (["precompute", "C4", "-k", "999"], "MAX_KERNEL_SIZE"),
+    (["plot", "C8", "--in", "1", "--out", "1", "-k", "999"], "MAX_KERNEL_SIZE"),
+    (["latex", "C8", "--in", "1", "--out", "1", "-F", "100000"], "maximum_frequency = 100000, above MAX_FREQUENCY"),
+    (["derive", "C8", "-F", "100000"], "MAX_FREQUENCY"),
+    (["latex", "SO2", "--table", "-L", "100000"], "MAX_FREQUENCY"),
+    (["precompute", "SO2", "-r", "irreps", "--irreps-up-to", "100000"], "MAX_FREQUENCY"),
+    (["precompute", "C1-C100000", "-k", "3"], "MAX_GROUP_ORDER"),
+    (["precompute", "C1-C300", "-k", "3"], "names 300 groups, above MAX_GROUP_RANGE = 256"),
+    (["precompute", "C1-C" + "9" * 5000, "-k", "3"], "MAX_GROUP_ORDER"),
+    (["inspect", "C8", "--frequencies-cutoff", "inf"], "frequencies_cutoff must be finite, got inf"),
+    (["inspect", "C8", "--frequencies-cutoff", "nan"], "frequencies_cutoff must be finite"),
+    (["inspect", "C8", "--frequencies-cutoff", "1e9"], "MAX_FREQUENCY"),
+    (["precompute", "C4", "-k", "3", "--sigma", "nan"], "sigma must be finite"),
+    (["precompute", "C4", "-k", "3", "--rings", "0,inf"], "every entry of rings must be finite"),
+    (["precompute", "D4", "-k", "3", "--axis", "nan"], "finite angle"),
+])
+def test_unbounded_and_non_finite_arguments_are_usage_errors_at_once(cache_dir, args, fragment):
+    """Exit status 2 and one line naming the limit (or the argument), before any work: each of these hung, ran out
+    of memory or exited 1 with 'Python int too large' / 'cannot convert float NaN to integer'."""
+    t0 = time.perf_counter()
+    result = run(*args, code=2)
+    assert time.perf_counter() - t0 < 5, args
+    assert_one_line_error(result, fragment)
+    assert not entry_files(cache_dir)
+
+
+def test_a_raised_limit_lets_the_command_through(cache_dir, monkeypatch):
+    monkeypatch.setattr(bg.limits, "MAX_KERNEL_SIZE", 3)
+    assert_one_line_error(run("inspect", "C4", "-k", "5", code=2), "MAX_KERNEL_SIZE = 3")
+    monkeypatch.setattr(bg.limits, "MAX_KERNEL_SIZE", 101)
+    assert "kernel size 5" in run("inspect", "C4", "-k", "5").stdout
