@@ -140,3 +140,17 @@ def test_gspace_build_kernel_basis_is_e2cnn_type():
     assert isinstance(basis, kernels.PolarBasis) and basis == ref and list(basis) == list(ref)
     points = ARRAYS["points"]
     np.testing.assert_allclose(basis.sample(points), ref.sample(points), atol=0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: kernels.GaussianRadialProfile([0.0, float("inf")], 0.6),
+    lambda: kernels.GaussianRadialProfile([0.0, 1.0], float("nan")),
+    lambda: kernels.GaussianRadialProfile([0.0, 1.0], "0.5"),
+    lambda: kernels.GaussianRadialProfile("01", 0.6),
+    lambda: kernels.kernels_CN_act_R2(gspaces.Rot2dOnR2(8).regular_repr, gspaces.Rot2dOnR2(8).regular_repr,
+                                      [0.0, 1.0], 0.6, max_frequency=10 ** 7),
+])
+def test_bad_or_unbounded_arguments_are_refused_up_front(call):
+    with pytest.raises(AssertionError) as raised:       # InvalidValueError / InvalidTypeError / LimitExceededError
+        call()
+    assert isinstance(raised.value, (ValueError, TypeError))

@@ -2,6 +2,7 @@
 (radial x angular) product basis."""
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any, Dict, Iterator, List, Tuple, Union
 
@@ -125,14 +126,20 @@ class GaussianRadialProfile(KernelBasis):
     def __init__(self, radii: List[float], sigma: Union[List[float], float]):
         if isinstance(radii, (str, bytes)) or not hasattr(radii, "__len__"):
             raise InvalidTypeError(f"radii must be a list of non-negative floats, got {radii!r}")
+        if isinstance(sigma, (str, bytes)):
+            raise InvalidTypeError(f"sigma must be a positive float or a list of them, got {sigma!r}")
+        if any(isinstance(v, (str, bytes, bool)) for v in list(radii) + (list(sigma) if hasattr(sigma, "__len__")
+                                                                         else [sigma])):
+            raise InvalidTypeError(f"radii and sigma must hold numbers, got radii={radii!r}, sigma={sigma!r}")
         radii = [float(r) for r in radii]
-        if isinstance(sigma, (int, float, np.integer, np.floating)) and not isinstance(sigma, bool):
+        if isinstance(sigma, (int, float, np.integer, np.floating)):
             sigma = [float(sigma)] * len(radii)
         sigma = [float(s) for s in sigma]
         if len(sigma) != len(radii):
             raise InvalidValueError(f"sigma must be a float or one per radius ({len(radii)}), got {len(sigma)}")
-        if any(not r >= 0 for r in radii) or any(not s > 0 for s in sigma):
-            raise InvalidValueError(f"radii must be >= 0 and sigma > 0, got radii={radii}, sigma={sigma}")
+        if any(not 0 <= r < math.inf for r in radii) or any(not 0 < s < math.inf for s in sigma):
+            raise InvalidValueError(f"radii must be finite and >= 0 and sigma finite and > 0, got radii={radii}, "
+                                    f"sigma={sigma}")
         super().__init__(len(radii), (1, 1))
         self.radii = np.array(radii).reshape(1, 1, -1, 1)
         self.sigma = np.array(sigma).reshape(1, 1, -1, 1)

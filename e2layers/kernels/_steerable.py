@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional, Tuple, Type
 import numpy as np
 import torch
 
+from basisgen import limits
 from basisgen.errors import InvalidTypeError, InvalidValueError
 from basisgen.groups import Group
 from basisgen.irreps import Irrep
@@ -35,6 +36,8 @@ def _solver_arguments(group: Group, axis: float = 0.0, max_frequency: Optional[i
     for name, value in (("max_frequency", max_frequency), ("max_offset", max_offset)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
             raise InvalidValueError(f"{name} must be a non-negative int or None, got {value!r}")
+        if value is not None:
+            limits.check(int(value), "MAX_FREQUENCY", f"{name} = {int(value)}")
     if isinstance(axis, bool) or not isinstance(axis, (int, float, np.integer, np.floating)) or not np.isfinite(axis):
         raise InvalidValueError(f"axis must be a finite float angle in radians, got {axis!r}")
     if not group.continuous and max_frequency is None and max_offset is None:
