@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Tuple, Union
+import numbers
+from typing import Any, Iterable, Optional, Tuple, Union
+
+import numpy as np
 
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
@@ -61,6 +64,25 @@ def pair(value: Any, name: str, minimum: int) -> Tuple[int, int]:
     if len(result) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in result):
         raise InvalidValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
     return result
+
+
+def finite_float(value: Any, name: str, above: Optional[float] = None) -> float:
+    """``value`` as a float: a real number (not a bool, a string or a complex number), finite, and greater
+    than ``above`` when given; else an error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidTypeError(f"{name} must be a finite float, got {value!r} ({type(value).__name__})")
+    result = float(value)
+    if not math.isfinite(result) or (above is not None and not result > above):
+        bound = "" if above is None else f" > {above}"
+        raise InvalidValueError(f"{name} must be a finite float{bound}, got {value!r}")
+    return result
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """``value`` as a bool: True, False, 0 or 1 (not a string, whose truth would be its length)."""
+    if not isinstance(value, (bool, int, np.bool_)) or value not in (0, 1):
+        raise InvalidTypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
 
 
 def probability(p: Any, name: str = "p") -> float:

@@ -13,9 +13,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from basisgen.errors import InvalidTypeError, InvalidValueError
+from basisgen.errors import InvalidValueError
 
-from ._checks import check_shape
+from ._checks import check_flag, check_shape  # noqa: F401 (check_flag: re-exported)
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -23,8 +23,8 @@ from .field_type import FieldType
 
 # ---- argument checks --------------------------------------------------------------------------------------
 def check_eps(eps: Any) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
-        raise InvalidValueError(f"eps must be a positive float, got {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < float("inf"):
+        raise InvalidValueError(f"eps must be a positive finite float, got {eps!r}")
     return float(eps)
 
 
@@ -35,12 +35,6 @@ def check_momentum(momentum: Any) -> Optional[float]:
     if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
         raise InvalidValueError(f"momentum must be a float in [0, 1] or None, got {momentum!r}")
     return float(momentum)
-
-
-def check_flag(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, int, np.bool_)) or value not in (0, 1):
-        raise InvalidTypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
 
 
 # ---- structure of a field type ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Tuple
 import torch
 import torch.nn.functional as F
 
+from basisgen import limits
 from basisgen.errors import InvalidValueError
 
 from ._checks import IntOrPair, check_field_type, check_shape, pair, pool_size
@@ -27,9 +28,10 @@ __all__ = ["PointwiseMaxPoolAntialiased", "PointwiseAvgPoolAntialiased"]
 def _gaussian_filter(sigma: float, radius_in_sigmas: int, channels: int) -> torch.Tensor:
     """e2cnn's depthwise blur filter, shape ``(channels, 1, n, n)`` with ``n = 2 round(radius_in_sigmas sigma)
     + 1``: a normalised Gaussian of standard deviation ``sigma`` (pixels) centred on the middle pixel."""
-    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not sigma > 0:
-        raise InvalidValueError(f"sigma must be a positive float, got {sigma!r}")
+    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not 0 < sigma < float("inf"):
+        raise InvalidValueError(f"sigma must be a positive finite float, got {sigma!r}")
     n = 2 * int(round(radius_in_sigmas * sigma)) + 1
+    limits.check(n, "MAX_KERNEL_SIZE", f"sigma = {sigma!r} gives a {n} x {n} blur filter")
     t = torch.arange(n, dtype=torch.float64) - (n - 1) / 2
     g = torch.exp(-(t[:, None] ** 2 + t[None, :] ** 2) / (2 * float(sigma) ** 2))
     g = (g / g.sum()).to(torch.get_default_dtype())

@@ -18,7 +18,7 @@ from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from ._checks import check_field_type, check_shape
 from ._memory_format import keep_memory_format
-from .equivariant_module import EquivariantModule, _probe, _random_input
+from .equivariant_module import EquivariantModule, _probe, _random_input, _tolerance
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 
@@ -211,6 +211,7 @@ class BranchingModule(EquivariantModule):
 
     def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
         """Random input, grid-exact elements; every branch compared: ``(element, mean absolute error)``."""
+        atol, rtol = _tolerance(atol, "atol"), _tolerance(rtol, "rtol")
         x = _random_input(self)
         result = []
         with torch.no_grad():
@@ -345,6 +346,7 @@ class MergeModule(EquivariantModule):
 
     def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
         """Random inputs for every label, grid-exact elements: ``(element, mean absolute error)`` pairs."""
+        atol, rtol = _tolerance(atol, "atol"), _tolerance(rtol, "rtol")
         dtype, device = _probe(self)
         size = self._test_input_size()
         x = {label: GeometricTensor(torch.randn(3, t.size, size, size, dtype=dtype, device=device), t)

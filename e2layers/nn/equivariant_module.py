@@ -87,11 +87,23 @@ def _probe(module: torch.nn.Module) -> Tuple[torch.dtype, torch.device]:
 
 def _input_types(module: EquivariantModule) -> Tuple[Any, ...]:
     """The module's input field types: one, or a tuple for modules with several inputs (GatedNonLinearity2)."""
+    if not isinstance(module, torch.nn.Module) or not hasattr(module, "in_type"):
+        raise InvalidTypeError(f"module must be an EquivariantModule (a torch.nn.Module with an in_type), got "
+                               f"{type(module).__name__}")
     types = module.in_type if isinstance(module.in_type, tuple) else (module.in_type,)
     if not types or not all(hasattr(t, "gspace") and hasattr(t, "size") for t in types):
         raise InvalidTypeError(f"{type(module).__name__} has in_type {module.in_type!r}; the equivariance checks need a "
                         f"FieldType or a tuple of them")
     return types
+
+
+def _tolerance(value: Any, name: str) -> float:
+    """A tolerance: a finite float >= 0 (a NaN would make every comparison pass or fail silently)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidTypeError(f"{name} must be a finite float >= 0, got {value!r} ({type(value).__name__})")
+    if not 0 <= value < float("inf"):
+        raise InvalidValueError(f"{name} must be a finite float >= 0, got {value!r}")
+    return float(value)
 
 
 def _random_inputs(module: EquivariantModule) -> Tuple[GeometricTensor, ...]:
@@ -140,6 +152,7 @@ def equivariance_errors(module: EquivariantModule, x: Any = None,
 
     ``x`` defaults to a random batch of 3 on the module's device and dtype.
     """
+    _input_types(module)
     return [(g, (out1 - out2).abs().max().item(), out1.abs().max().item())
             for g, out1, out2 in _outputs(module, x, elements)]
 
@@ -148,6 +161,9 @@ def assert_equivariant(module: EquivariantModule, x: Any = None,
                        elements: Optional[Iterable[Any]] = None, tolerance: Optional[float] = None) -> List:
     """Assert ``max |f(g.x) - g.f(x)| <= tolerance * max |f(g.x)|`` (relative; default 1e-5 for float32,
     1e-10 for float64) and return ``(element, relative error)`` pairs."""
+    _input_types(module)
+    if tolerance is not None:
+        tolerance = _tolerance(tolerance, "tolerance")
     if tolerance is None:
         first = x[0] if isinstance(x, (tuple, list)) else x
         dtype = first.tensor.dtype if first is not None else _probe(module)[0]
@@ -165,6 +181,7 @@ def assert_equivariant(module: EquivariantModule, x: Any = None,
 def _check(module: EquivariantModule, atol: float, rtol: float, assertion: bool = True,
            verbose: bool = False) -> List[Tuple[Any, float]]:
     """e2cnn's ``check_equivariance`` protocol on random input: ``(element, mean absolute error)`` pairs."""
+    atol, rtol = _tolerance(atol, "atol"), _tolerance(rtol, "rtol")
     result = []
     for g, out1, out2 in _outputs(module, None, None):
         diff = (out1 - out2).abs()

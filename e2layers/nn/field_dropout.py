@@ -11,7 +11,7 @@ from typing import Any, List, Tuple
 
 import torch
 
-from ._checks import check_field_type, check_shape, probability
+from ._checks import check_field_type, check_flag, check_shape, probability
 from .equivariant_module import EquivariantModule, _random_input
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -89,7 +89,7 @@ class FieldDropout(EquivariantModule):
         self.in_type = self.out_type = check_field_type(in_type)
         self.space = in_type.gspace
         self.p = probability(p)
-        self.inplace = bool(inplace)
+        self.inplace = check_flag(inplace, "inplace")
         field_of_channel = [f for f, rho in enumerate(in_type.representations) for _ in range(rho.size)]
         # e2cnn keeps persistent ``indices_{size}`` buffers; this one is derived, so not in the state_dict
         self.register_buffer("_field_of_channel", torch.as_tensor(field_of_channel, dtype=torch.long),

@@ -12,10 +12,18 @@ import torch
 
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
+from ..gspaces import GSpace
 from ._memory_format import keep_memory_format
 from .field_notation import notation, parse_representations
 
 __all__ = ["FieldType"]
+
+
+def _check_gspace(gspace: Any) -> GSpace:
+    if not isinstance(gspace, GSpace):
+        raise InvalidTypeError(f"gspace must be a gspace (e.g. gspaces.Rot2dOnR2(8)), got {gspace!r} "
+                               f"({type(gspace).__name__})")
+    return gspace
 
 
 class FieldType:
@@ -46,6 +54,7 @@ class FieldType:
     """
 
     def __init__(self, gspace, representations: List[Any]):
+        _check_gspace(gspace)
         if not isinstance(representations, list) and hasattr(representations, "__iter__"):
             representations = list(representations)
         if not isinstance(representations, list) or len(representations) == 0:
@@ -68,7 +77,7 @@ class FieldType:
     def parse(cls, gspace, text: str) -> "FieldType":
         """The field type that ``text`` describes: ``"3x trivial + 10x regular + 2x irrep(1)"`` (tokens in
         :mod:`e2layers.nn.field_notation`), or e2cnn's ``repr`` of a field type of ``gspace``."""
-        return cls(gspace, parse_representations(gspace, text))
+        return cls(_check_gspace(gspace), parse_representations(gspace, text))
 
     @property
     def notation(self) -> str:

@@ -27,7 +27,7 @@ from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from .. import group as groups
 from ..gspaces import GeneralOnR2
-from ._checks import check_shape
+from ._checks import check_flag, check_shape
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -249,8 +249,8 @@ class FourierPointwise(EquivariantModule):
         self.out_type = FieldType(gspace, channels * [self.rho_out])
         self.grid, self._grid_repr = _grid(G, grid_args, grid_kwargs)
         self._function_name = function
-        self._inplace = bool(inplace)
-        self._normalize = bool(normalize)
+        self._inplace = check_flag(inplace, "inplace")
+        self._normalize = check_flag(normalize, "normalize")
         self._A_np, self._Ainv_np = self._transforms(G, ids, out_ids)
         dtype = torch.get_default_dtype()
         self.register_buffer("A", torch.as_tensor(self._A_np, dtype=dtype), persistent=False)

@@ -129,14 +129,16 @@ class GNormBatchNorm(FieldNormalization):
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         x = self._tensor(input)
         b, _, h, w = x.shape
-        factor = self._average_factor() if self.training else 0.0
+        batch_statistics = self.training and x.numel() > 0        # an empty batch has no statistics
+        factor = self._average_factor() if batch_statistics else 0.0
         pieces = []
         for key, size, has_cob, piece in zip(self._keys, self._sizes, self._has_cob, self._split(x)):
-            v = piece.reshape(b, -1, size, h, w)
+            n = piece.shape[1] // size         # (not -1: a reshape of an empty batch cannot infer it)
+            v = piece.reshape(b, n, size, h, w)
             if has_cob:
                 v = torch.einsum("ds,bcsxy->bcdxy", getattr(self, f"_{key}_cob_inv"), v)
             running_mean, running_var = getattr(self, f"{key}_running_mean"), getattr(self, f"{key}_running_var")
-            if self.training:
+            if batch_statistics:
                 means, var = self._statistics(v, key)
                 with torch.no_grad():
                     running_var.mul_(1 - factor).add_(var, alpha=factor)
@@ -147,7 +149,7 @@ class GNormBatchNorm(FieldNormalization):
             y = v * scale.view(1, -1, size, 1, 1) + shift.view(1, -1, size, 1, 1)
             if has_cob:
                 y = torch.einsum("ds,bcsxy->bcdxy", getattr(self, f"_{key}_cob"), y)
-            pieces.append(y.reshape(b, -1, h, w))
+            pieces.append(y.reshape(b, n * size, h, w))
         return GeometricTensor(self._merge(pieces, x), self.out_type)
 
     def _per_channel(self, tensors: List[torch.Tensor]) -> torch.Tensor:

@@ -20,6 +20,9 @@ def _attributes(basisexpansion) -> dict:
 def _check_tensor(tensor: torch.Tensor, basisexpansion) -> None:
     # the initialisers write under torch.no_grad, so ``tensor`` may be the Parameter itself, its
     # ``.data``, or a view of it
+    if not hasattr(basisexpansion, "pair_attributes") or not hasattr(basisexpansion, "dimension"):
+        raise InvalidTypeError(f"basisexpansion must be a convolution's basis expansion (conv.basisexpansion), got "
+                               f"{type(basisexpansion).__name__}")
     if not isinstance(tensor, torch.Tensor) or tensor.shape != (basisexpansion.dimension(),):
         raise InvalidValueError(f"tensor must have shape ({basisexpansion.dimension()},) to match the basis "
                                 f"expansion, got {getattr(tensor, 'shape', type(tensor).__name__)}")

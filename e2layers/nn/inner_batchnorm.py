@@ -114,14 +114,23 @@ class InnerBatchNorm(FieldNormalization):
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         x = self._tensor(input)
         b, _, h, w = x.shape
-        if channels_innermost(x):
-            # channels_last: the same statistics on a (batch * H * W, fields, size, 1, 1) view, without a copy
-            pieces = [bn(piece.permute(0, 2, 3, 1).reshape(b * h * w, -1, s, 1, 1)).reshape(b, h, w, -1)
-                      .permute(0, 3, 1, 2) for s, bn, piece in zip(self._keys, self._norms(), self._split(x))]
-        else:
-            pieces = [bn(piece.reshape(b, -1, s, h, w)).reshape(b, -1, h, w)
-                      for s, bn, piece in zip(self._keys, self._norms(), self._split(x))]
+        norm = self._norm_of_empty_batch if x.numel() == 0 else (lambda bn, v: bn(v))
+        pieces = []
+        for s, bn, piece in zip(self._keys, self._norms(), self._split(x)):
+            n = piece.shape[1] // s            # (not -1: a reshape of an empty batch cannot infer it)
+            if channels_innermost(x):
+                # channels_last: the same statistics on a (batch * H * W, fields, size, 1, 1) view, without a copy
+                v = norm(bn, piece.permute(0, 2, 3, 1).reshape(b * h * w, n, s, 1, 1))
+                pieces.append(v.reshape(b, h, w, n * s).permute(0, 3, 1, 2))
+            else:
+                pieces.append(norm(bn, piece.reshape(b, n, s, h, w)).reshape(b, n * s, h, w))
         return GeometricTensor(self._merge(pieces, x), self.out_type)
+
+    @staticmethod
+    def _norm_of_empty_batch(bn: torch.nn.BatchNorm3d, v: torch.Tensor) -> torch.Tensor:
+        """An empty batch has no statistics: it leaves the running statistics and the batch count as they are
+        (``torch.nn.BatchNorm3d`` would count it)."""
+        return F.batch_norm(v, None, None, bn.weight, bn.bias, True, 0.0, bn.eps)
 
     def _per_channel(self, name: str) -> Optional[torch.Tensor]:
         """The fields' ``name`` (weight, running_mean, ...) repeated over their channels, in channel order."""
@@ -240,6 +249,11 @@ class IIDBatchNorm2d(FieldNormalization):
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         x = self._tensor(input)
+        if x.numel() == 0:
+            # no statistics in an empty batch (a mean over nothing is NaN, and so would be the gradients)
+            weight, bias = self._channel_weight(), self._embed(self.bias)
+            return GeometricTensor(normalize(x, torch.ones_like(self._field_size), self._field, 0.0, weight, bias),
+                                   self.out_type)
         if self.training or not self.track_running_stats:
             centred, mean, var = field_batch_statistics(x, self._field, self._field_size, self._channels,
                                                         self._directions, self._coefficients, self._n_directions)

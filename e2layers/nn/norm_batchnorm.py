@@ -102,7 +102,7 @@ class _RunningNormScale(FieldNormalization):
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         x = self._tensor(input)
-        if self.training:
+        if self.training and x.numel() > 0:       # an empty batch has no statistics
             self._update(x)
         weight = self._per_channel("weight")
         y = F.batch_norm(x, self._zeros, self._per_channel("running_var"), weight,

@@ -13,9 +13,10 @@ from typing import Callable, Tuple
 import torch
 import torch.nn.functional as F
 
-from basisgen.errors import InvalidTypeError, InvalidValueError
+from basisgen.errors import InvalidValueError
 
-from ._checks import IntOrPair, check_pointwise, check_shape, pair, pool_size, probability
+from ._checks import (IntOrPair, check_flag, check_pointwise, check_shape, finite_float, pair, pool_size,
+                      probability)
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -72,7 +73,7 @@ class ReLU(_ChannelWise):
 
     def __init__(self, in_type: FieldType, inplace: bool = False):
         super().__init__(in_type)
-        self._inplace = bool(inplace)
+        self._inplace = check_flag(inplace, "inplace")
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(x, inplace=self._inplace)
@@ -98,10 +99,8 @@ class ELU(_ChannelWise):
 
     def __init__(self, in_type: FieldType, alpha: float = 1.0, inplace: bool = False):
         super().__init__(in_type)
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-            raise InvalidTypeError(f"alpha must be a float, got {alpha!r}")
-        self._alpha = float(alpha)
-        self._inplace = bool(inplace)
+        self._alpha = finite_float(alpha, "alpha")
+        self._inplace = check_flag(inplace, "inplace")
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.elu(x, alpha=self._alpha, inplace=self._inplace)
@@ -131,10 +130,8 @@ class LeakyReLU(_ChannelWise):
 
     def __init__(self, in_type: FieldType, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__(in_type)
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-            raise InvalidTypeError(f"negative_slope must be a float, got {negative_slope!r}")
-        self._negative_slope = float(negative_slope)
-        self._inplace = bool(inplace)
+        self._negative_slope = finite_float(negative_slope, "negative_slope")
+        self._inplace = check_flag(inplace, "inplace")
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.leaky_relu(x, self._negative_slope, inplace=self._inplace)
@@ -197,7 +194,7 @@ class _WindowPool(_ChannelWise):
         self.dilation = pair(dilation, "dilation", 1)
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
             raise InvalidValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
-        self.ceil_mode = bool(ceil_mode)
+        self.ceil_mode = check_flag(ceil_mode, "ceil_mode")
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         b, c, h, w = check_shape(self, input_shape, True)
@@ -343,7 +340,7 @@ class PointwiseDropout(_ChannelWise):
     def __init__(self, in_type: FieldType, p: float = 0.5, inplace: bool = False):
         super().__init__(in_type)
         self.p = probability(p)
-        self.inplace = bool(inplace)
+        self.inplace = check_flag(inplace, "inplace")
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.dropout(x, self.p, self.training, self.inplace)

@@ -3,12 +3,13 @@
 The weights are e2cnn's (API.md §3.6), so an e2cnn checkpoint's ``weights``/``bias`` load unchanged;
 the basis comes from the persistent cache and never enters the ``state_dict`` (API.md, "Where we
 differ").  In eval mode the expanded filter is cached in a plain attribute, recomputed whenever the
-parameters change (in place or by ``load_state_dict``), so ``state_dict()`` is the same in both modes.
+parameters' values change, however they were changed (every forward compares them with the values the
+filter was expanded from), so ``state_dict()`` is the same in both modes.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -18,6 +19,7 @@ from basisgen.errors import EmptyBasisError, InvalidTypeError, InvalidValueError
 
 from . import init
 from ._memory_format import keep_memory_format
+from ._same_bits import same_bits
 from ..expansion import BasisExpansion, _autocast_enabled
 from .equivariant_module import EquivariantModule, _check
 from .field_type import FieldType
@@ -75,6 +77,21 @@ def _bias_expansion(out_type: FieldType) -> np.ndarray:
             position += psi.dim
         start += rho.size
     return np.stack(columns, axis=1) if columns else np.zeros((out_type.size, 0))
+
+
+class _EvalCache(NamedTuple):
+    """The eval-mode filter and bias, with the parameter values they were expanded from."""
+    weights: torch.Tensor
+    bias: Optional[torch.Tensor]
+    inference: bool             # expanded in inference mode (inference tensors cannot serve outside it)
+    filter: torch.Tensor
+    expanded_bias: Optional[torch.Tensor]
+
+
+def _compiling() -> bool:
+    """Whether torch.compile/torch.export is tracing (the traced graph expands the filter itself)."""
+    compiler = getattr(torch, "compiler", None)
+    return bool(compiler is not None and hasattr(compiler, "is_compiling") and compiler.is_compiling())
 
 
 class _R2ConvBase(EquivariantModule):
@@ -180,26 +197,28 @@ class _R2ConvBase(EquivariantModule):
         bias = None if self.bias is None else self.bias_expansion.to(self.bias.dtype) @ self.bias
         return filt, bias
 
-    def _parameters_key(self) -> tuple:
-        key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
-               torch.is_inference_mode_enabled())
-        if self.bias is not None:
-            key += (self.bias._version, self.bias.data_ptr())
-        return key
-
     def _filter_and_bias(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         needs_grad = torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters())
-        if self.training or needs_grad:
+        if self.training or needs_grad or _compiling():
             return self.expand_parameters()
-        # eval mode without autograd: the filter is expanded once per parameter version (API.md §3.7)
+        # eval mode without autograd: the filter is expanded once per value of the parameters
         return self._cached_filter_and_bias()
 
     def _cached_filter_and_bias(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        key = self._parameters_key()
-        if self._eval_cache is None or self._eval_cache[0] != key:
+        # The cache is keyed on the parameters' values, compared bit for bit on every call: a version
+        # counter misses `p.data.mul_()` (an EMA update), `p.data = t` and tensors swapped in by
+        # parametrizations or torch.func.functional_call.  The comparison reads the weights and their copy
+        # (C8 16 -> 16 k=5: 4 to 30 us, under 1% of a batch-1 forward; benchmarks/bench_eval_check.py).
+        weights, bias = self.weights.detach(), None if self.bias is None else self.bias.detach()
+        inference = torch.is_inference_mode_enabled()
+        cache = self._eval_cache
+        if cache is None or cache.inference != inference or not same_bits(weights, cache.weights) \
+                or not same_bits(bias, cache.bias):
             with torch.no_grad():
-                self._eval_cache = (key, *self.expand_parameters())
-        return self._eval_cache[1], self._eval_cache[2]
+                filt, expanded_bias = self.expand_parameters()
+                cache = self._eval_cache = _EvalCache(weights.clone(), None if bias is None else bias.clone(),
+                                                      inference, filt, expanded_bias)
+        return cache.filter, cache.expanded_bias
 
     def _eval_attribute(self, name: str) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         if self.training:
@@ -265,7 +284,8 @@ class R2Conv(_R2ConvBase):
     layout); a bias is learnt for each trivial irrep of the output fields.  ``padding``,
     ``stride`` and ``dilation`` may be ints or pairs; ``padding_mode`` is one of ``'zeros'``,
     ``'reflect'``, ``'replicate'``, ``'circular'``.  ``recompute`` is accepted and ignored (bases come
-    from the cache).  In eval mode, without autograd, the filter is expanded once and reused.
+    from the cache).  In eval mode, without autograd, the filter is expanded once and reused until the
+    parameters' values change.
 
     Examples
     --------

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
+from ._checks import check_flag, finite_float
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -56,9 +57,9 @@ class R2Upsampling(EquivariantModule):
         if (scale_factor is None) == (size is None):
             raise InvalidValueError(f"give exactly one of scale_factor and size, got scale_factor={scale_factor!r}, "
                              f"size={size!r}")
-        if scale_factor is not None and (isinstance(scale_factor, bool) or not isinstance(scale_factor, (int, float))
-                                         or scale_factor <= 0):
-            raise InvalidValueError(f"scale_factor must be a positive number, got {scale_factor!r}")
+        if scale_factor is not None:
+            checked = finite_float(scale_factor, "scale_factor", above=0)
+            scale_factor = scale_factor if isinstance(scale_factor, int) else checked   # an int stays an int
         if size is not None:
             pair = size if isinstance(size, (tuple, list)) else (size, size)
             if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in pair):
@@ -71,7 +72,7 @@ class R2Upsampling(EquivariantModule):
         self._scale_factor = scale_factor
         self._size = size
         self._mode = mode
-        self._align_corners = None if mode == "nearest" else bool(align_corners)
+        self._align_corners = None if mode == "nearest" else check_flag(align_corners, "align_corners")
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)

@@ -27,7 +27,7 @@ __all__ = ["VectorFieldNonLinearity"]
 def vector_field_activation(x: torch.Tensor, rotations: int) -> torch.Tensor:
     """Each block of ``rotations`` channels becomes ``relu(max) (cos a, sin a)``, ``a`` the angle of the argmax."""
     shape = list(x.shape)
-    fm = x.reshape([shape[0], -1, rotations] + shape[2:])
+    fm = x.reshape([shape[0], shape[1] // rotations, rotations] + shape[2:])
     values, indices = torch.max(fm, dim=2)
     values = torch.relu(values)
     angles = indices.to(x.dtype) * (2.0 * math.pi / rotations)
