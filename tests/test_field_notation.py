@@ -9,7 +9,9 @@ from e2layers import gspaces, nn
 def _catalogue(gs):
     """Representations of ``gs``'s fibre group reachable through the notation, built by the gspace API."""
     G = gs.fibergroup
-    reprs = list(G.irreps.values())
+    # SO(2)/O(2) register irreps as they are asked for (parsing "irrep(9)" adds one): a fixed band, so that
+    # hypothesis draws from the same catalogue in every run
+    reprs = [G.irrep(*i) for i in G.bl_irreps(3)] if G.continuous else list(G.irreps.values())
     if G.order() > 0:
         reprs.append(gs.regular_repr)
     if G.name == "C8":
@@ -114,10 +116,12 @@ def _outcome_is_clean(gs, text):
     except ValueError as err:
         assert isinstance(err, InvalidValueError), (text, type(err))
         assert len(str(err)) < 1000, (text, str(err)[:200])
-    else:
-        assert nn.FieldType.parse(gs, t.notation) == t
-        assert nn.FieldType.parse(gs, repr(t)) == t
+        t = None
     assert time.perf_counter() - t0 < 1.0, text
+    # a few parsed fields may write out longer than the length limit ("9999x trivial" in e2cnn's repr)
+    for written in ([] if t is None else [t.notation, repr(t)]):
+        if len(written) <= limits.MAX_NOTATION_LENGTH:
+            assert nn.FieldType.parse(gs, written) == t
 
 
 @pytest.mark.parametrize("gs", GSPACES, ids=lambda g: g.name)
