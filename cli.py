@@ -14,6 +14,7 @@ import importlib
 import json
 import math
 import os
+import shlex
 import sys
 import time
 import warnings
@@ -32,7 +33,7 @@ from basisgen.sampling import sample_basis
 from basisgen.verify import verify
 from basisgen.commands.cache import cache_command
 from basisgen.commands.tasks import (RecordingCache, Task, format_size, format_table, load_factory, parse_groups,
-                       parse_representations, run_tasks, summarise)
+                       parse_irrep, parse_representations, run_tasks, summarise)
 
 CONTEXT = dict(help_option_names=["-h", "--help"], max_content_width=100)
 
@@ -138,7 +139,8 @@ _BASIS_OPTIONS = [
     click.option("--frequencies-cutoff", type=float, help="-1 (default), -2, -3 or a positive factor c (|mu| <= c r)."),
     click.option("--maximum-offset", type=click.IntRange(0), help="Bound on the aliasing offset |t| (finite groups)."),
     click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True,
-                 help="float32 for layers in float32 (the default), float64 for float64 layers."),
+                 help="Precision of the basis read back (inspect's norms); the cache stores every basis once, "
+                      "in float64, for layers of any dtype."),
 ]
 
 
@@ -152,8 +154,9 @@ def _basis_options(f):
 @main.command(short_help="Compute and cache the bases of groups, or of a model's layers.")
 @click.argument("groups", nargs=-1)
 @click.option("-r", "--repr", "reprs", multiple=True, default=("regular",), show_default=True,
-              help="regular, trivial, irreps (each irrep), irrep:K or irrep:J,K, quotient:M; repeat the option "
-                   "for several: every (in, out) combination is computed.")
+              help="A representation in the notation: regular, trivial, irrep(K) or irrep(J,K) (or just K, J,K), "
+                   "quotient(M), quotient((None,M)), induced(M, irrep(K)); or irreps (each irrep). Repeat the "
+                   "option for several: every (in, out) combination is computed.")
 @click.option("-k", "--kernel-size", "kernel_sizes", default="3,5,7", show_default=True, help="Kernel sizes, e.g. 3,5,7.")
 @_basis_options
 @click.option("--rings", help="Ring radii in pixels, e.g. 0,1,2 (default: R2Conv's rings for each kernel size).")
@@ -260,8 +263,8 @@ def _tasks(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff, max
 # ---- inspect -------------------------------------------------------------------------------------------
 @main.command(short_help='The elements of one sampled basis, and where it is cached.')
 @click.argument("group")
-@click.option("--in", "in_spec", default="regular", show_default=True, help="Input: an irrep id (1 or 1,1) or a "
-              "representation (regular, trivial, irrep:K, quotient:M).")
+@click.option("--in", "in_spec", default="regular", show_default=True, help="Input representation in the notation "
+              "(regular, trivial, irrep(1,1), quotient((None,2)), induced(4, irrep(1))) or an irrep id (1 or 1,1).")
 @click.option("--out", "out_spec", default="regular", show_default=True, help="Output, as --in.")
 @click.option("-k", "--kernel-size", default=5, show_default=True, type=click.IntRange(1), help="Kernel size.")
 @_basis_options
@@ -275,6 +278,7 @@ def inspect(group, in_spec, out_spec, kernel_size, dilation, sigma, frequencies_
     Examples:
       basisgen inspect C8 --in 1 --out 2 -k 5
       basisgen inspect D4 --in trivial --out regular -k 7 --json
+      basisgen inspect D4 --in "quotient((None,2))" --out "irrep(1,1)"
     """
     from basisgen.commands.plot import element_filter
     G = _group(group, irreps_up_to=10)
@@ -312,7 +316,7 @@ def inspect(group, in_spec, out_spec, kernel_size, dilation, sigma, frequencies_
 # ---- latex ---------------------------------------------------------------------------------------------
 def _parse_irrep(G: basisgen.Group, text: str, option: str) -> basisgen.Irrep:
     try:
-        return G.irrep(*[int(x) for x in text.split(",")])
+        return parse_irrep(text, G)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint=option) from None
 
@@ -337,8 +341,8 @@ def _document(formulas: Sequence[str], title: str, command: str) -> str:
 
 @main.command(short_help='The closed-form basis as LaTeX: a pair, a kernel or a table.')
 @click.argument("group")
-@click.option("--in", "in_irrep", help="Input irrep id, e.g. 1 or 1,1.")
-@click.option("--out", "out_irrep", help="Output irrep id, e.g. 2 or 1,0.")
+@click.option("--in", "in_irrep", help="Input irrep: an id (1 or 1,1) or irrep(1,1), irrep_1,1, trivial.")
+@click.option("--out", "out_irrep", help="Output irrep, as --in (e.g. 2 or 1,0).")
 @click.option("-F", "--maximum-frequency", type=click.IntRange(0), help="Band limit (finite groups; default N).")
 @click.option("--table", is_flag=True, help="Every irrep pair of the group, one formula per line.")
 @click.option("--array", is_flag=True, help="With --table: one LaTeX array instead (for KaTeX or Markdown).")
@@ -362,7 +366,7 @@ def latex(group, in_irrep, out_irrep, maximum_frequency, table, array, kernel, c
     symbolic = not concrete
     flags = ([f"-F {maximum_frequency}"] * (maximum_frequency is not None) + ["--kernel"] * kernel
              + ["--concrete"] * concrete + [f"-L {irreps_up_to}"] * (G.continuous and irreps_up_to != 3))
-    pair = ["--table"] if table else [f"--in {in_irrep} --out {out_irrep}"]
+    pair = ["--table"] if table else [f"--in {shlex.quote(str(in_irrep))} --out {shlex.quote(str(out_irrep))}"]
     command = " ".join(["basisgen latex", group] + pair + flags + ["--standalone"])
     if table:
         if standalone or array:
@@ -392,8 +396,9 @@ def latex(group, in_irrep, out_irrep, maximum_frequency, table, array, kernel, c
 # ---- plot ----------------------------------------------------------------------------------------------
 @main.command(short_help='A PNG of sampled basis filters (needs the plot extra).')
 @click.argument("group")
-@click.option("--in", "in_spec", default="trivial", show_default=True, help="Input irrep id or representation.")
-@click.option("--out", "out_spec", help="Output irrep id or representation (default: the first 2-dimensional irrep).")
+@click.option("--in", "in_spec", default="trivial", show_default=True,
+              help="Input representation in the notation (as inspect's --in) or an irrep id.")
+@click.option("--out", "out_spec", help="Output representation, as --in (default: the first 2-dimensional irrep).")
 @click.option("-k", "--kernel-size", default=9, show_default=True, type=click.IntRange(1), help="Kernel size.")
 @click.option("-n", "--max-elements", default=12, show_default=True, type=click.IntRange(1),
               help="Show at most this many elements, spread over the basis.")

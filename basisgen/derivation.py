@@ -21,15 +21,14 @@ import logging
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
-import sympy as sp
-from sympy.polys.domains import QQ, QQ_I
-from sympy.polys.matrices import DomainMatrix
-
 from . import limits
+from ._lazy import lazy_import
 from .errors import EmptyBasisError, InvalidValueError
 from .groups import Group
 from .harmonics import HarmonicElement
 from .irreps import Irrep
+
+sp = lazy_import("sympy")
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +91,8 @@ def _orbits(triples: List[Triple], maps) -> List[List[Triple]]:
 @lru_cache(maxsize=None)
 def _solve_orbit_system(rows: Tuple[Tuple[int, ...], ...], n_unknowns: int) -> Tuple[Tuple[Any, ...], ...]:
     """Exact nullspace (over QQ) of an integer system; orbits of the same shape share one solve."""
+    from sympy.polys.domains import QQ
+    from sympy.polys.matrices import DomainMatrix
     if not rows:
         return tuple(tuple(QQ(int(i == j)) for j in range(n_unknowns)) for i in range(n_unknowns))
     M = DomainMatrix([[QQ(x) for x in row] for row in rows], (len(rows), n_unknowns), QQ)
@@ -185,6 +186,8 @@ def _row(n: int, *entries: Tuple[int, int]) -> Tuple[int, ...]:
 
 
 def _element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, Ei, F, T) -> Optional[HarmonicElement]:
+    from sympy.polys.domains import QQ_I
+    from sympy.polys.matrices import DomainMatrix
     rep = orbit[0]
     k = rep[2]
     do, di = out_irrep.dim, in_irrep.dim

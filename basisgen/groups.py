@@ -13,11 +13,13 @@ from functools import cached_property
 from typing import Any, Iterator, List, Optional, Tuple
 
 import numpy as np
-import sympy as sp
 
 from . import limits
+from ._lazy import lazy_import
 from .errors import InvalidValueError
 from .irreps import Irrep
+
+sp = lazy_import("sympy")
 
 TWO_PI = 2 * math.pi
 

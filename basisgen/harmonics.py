@@ -10,14 +10,27 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
-import sympy as sp
 
+from ._lazy import lazy_import
 from .irreps import Irrep
 
-PHI = sp.Symbol("phi", real=True)
-BETA = sp.Symbol("beta", real=True)
+sp = lazy_import("sympy")
 
-ExactMatrix = Tuple[Tuple[sp.Expr, ...], ...]
+ExactMatrix = Tuple[Tuple[Any, ...], ...]     # of sympy expressions
+
+
+def _symbol(name: str) -> Any:
+    """The real sympy symbol ``name`` (sympy hands out one object per name and assumptions)."""
+    return sp.Symbol(name, real=True)
+
+
+def __getattr__(name: str) -> Any:
+    """``PHI`` and ``BETA``, the symbols of the angle and of the reflection axis: made on first use, so that
+    importing this module does not load sympy."""
+    if name in ("PHI", "BETA"):
+        value = globals()[name] = _symbol(name.lower())
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -85,8 +98,10 @@ class HarmonicElement:
         return HarmonicElement(self.mu, self.s, self.gamma, self.t, self.cos_coefficients, self.sin_coefficients,
                                self.in_irrep, self.out_irrep, axis)
 
-    def matrix(self, phi: sp.Symbol = PHI, axis: Optional[Any] = None) -> sp.Matrix:
-        """The exact matrix ``A(phi)``; ``axis`` overrides the element's beta (e.g. a symbol)."""
+    def matrix(self, phi: Optional[sp.Symbol] = None, axis: Optional[Any] = None) -> sp.Matrix:
+        """The exact matrix ``A(phi)`` (default: the symbol ``PHI``); ``axis`` overrides the element's beta
+        (e.g. a symbol)."""
+        phi = _symbol("phi") if phi is None else phi
         beta = self.axis if axis is None else axis
         arg = self.mu * (phi - beta)
         C, S = sp.Matrix(self.cos_coefficients), sp.Matrix(self.sin_coefficients)

@@ -15,13 +15,15 @@ from __future__ import annotations
 from typing import Any, Callable, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
-import sympy as sp
 
+from ._lazy import lazy_import
 from .groups import O2, Group
 from .irreps import Irrep
 from .representation import Representation
 from .errors import InvalidValueError
 from .restriction import restrict_irrep, subgroup_geometry
+
+sp = lazy_import("sympy")
 
 REGULAR_NONLINEARITIES = {"pointwise", "norm", "gated", "concatenated"}
 

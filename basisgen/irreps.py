@@ -10,14 +10,18 @@ numeric matrices, the exact sympy matrices and the complex eigenbasis the deriva
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Tuple
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Tuple
 
 import numpy as np
-import sympy as sp
-from sympy.polys.domains import QQ_I
-from sympy.polys.matrices import DomainMatrix
 
+from ._lazy import lazy_import
 from .errors import InvalidValueError
+
+if TYPE_CHECKING:
+    from sympy.polys.matrices import DomainMatrix
+
+sp = lazy_import("sympy")
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,16 @@ class Eigenbasis:
     flip_sign: Tuple[int, ...]
 
 
-_U2 = DomainMatrix([[QQ_I(1, 0), QQ_I(1, 0)], [QQ_I(0, -1), QQ_I(0, 1)]], (2, 2), QQ_I)
-_U1 = DomainMatrix([[QQ_I(1, 0)]], (1, 1), QQ_I)
+@lru_cache(maxsize=None)
+def _eigenvectors(dim: int) -> Tuple[Any, Any]:
+    """``(U, U^-1)`` over the Gaussian rationals for the irreps of dimension ``dim`` (made on first use: sympy)."""
+    from sympy.polys.domains import QQ_I
+    from sympy.polys.matrices import DomainMatrix
+    if dim == 2:
+        U = DomainMatrix([[QQ_I(1, 0), QQ_I(1, 0)], [QQ_I(0, -1), QQ_I(0, 1)]], (2, 2), QQ_I)
+        return U, U.inv()
+    U = DomainMatrix([[QQ_I(1, 0)]], (1, 1), QQ_I)
+    return U, U
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +148,6 @@ class Irrep:
     def eigenbasis(self) -> Eigenbasis:
         """The complex eigenbasis used by the derivation engine (MATH.md §4.1)."""
         if self.dim == 2:
-            return Eigenbasis(_U2, _U2.inv(), (self.frequency, -self.frequency), (1, 0), (1, 0), (1, 1))
+            return Eigenbasis(*_eigenvectors(2), (self.frequency, -self.frequency), (1, 0), (1, 0), (1, 1))
         sign = -1 if self.flip_frequency else 1
-        return Eigenbasis(_U1, _U1, (self.frequency,), (0,), (0,), (sign,))
+        return Eigenbasis(*_eigenvectors(1), (self.frequency,), (0,), (0,), (sign,))

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-import sympy as sp
-
+from ._lazy import lazy_import
 from .derivation import _derive, check_bound, reference_frequency
 from .groups import Group
 from .harmonics import HarmonicElement
 from .irreps import Irrep
+
+sp = lazy_import("sympy")
 
 __all__ = ["element_latex", "kernel_latex", "pair_latex", "group_table_latex"]
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Dict, Iterable, List, Tuple
 
-import sympy as sp
+from ._lazy import lazy_import
+
+sp = lazy_import("sympy")
 
 Exponent = Tuple[int, int, int]
 

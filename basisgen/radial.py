@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -89,33 +89,99 @@ def _manual_cutoff(rule: float, max_radius: int) -> Callable[[float], float]:
     return cutoff
 
 
+#: FlipRot2dOnR2's default reflection axis, pi/2 (e2cnn's default)
+DEFAULT_AXIS = math.pi / 2
+
+
 @dataclass(frozen=True)
-class BasisParams:
-    """Everything R2Conv derives from its arguments before sampling a basis.
+class KernelParams:
+    """What any sampled kernel basis is built from, resolved and validated once: the pixel grid, the band
+    limits, an optional ``basis_filter`` and the reflection ``axis``.
+
+    Immutable and hashable: it travels unchanged from a layer through the basis cache (whose key is
+    derived from it, :meth:`key_description`) to the sampler.  ``kind`` names the family of bases; a
+    family adds its own profile fields in a subclass and extends :meth:`key_description`.  ``axis`` is
+    ``None`` until :meth:`for_group` resolves it (0 without reflections, else pi/2 or the given angle).
+    """
+
+    kind: ClassVar[str] = "kernel"
+
+    kernel_size: int
+    dilation: int
+    maximum_frequency: int                 # the largest |mu| any element may have
+    maximum_offset: Optional[int]
+    basis_filter: Optional[Callable[[dict], bool]] = field(default=None, kw_only=True)
+    axis: Optional[float] = field(default=None, kw_only=True)
+
+    def for_group(self, group: Any) -> "KernelParams":
+        """These parameters with the reflection axis ``group`` uses: 0 without reflections, else the given
+        axis (pi/2 by default)."""
+        axis = (DEFAULT_AXIS if self.axis is None else self.axis) if group.has_reflection else 0.0
+        return self if axis == self.axis else replace(self, axis=axis)
+
+    def key_description(self) -> Dict[str, Any]:
+        """The fields that determine the sampled basis, as canonical JSON values (floats as ``float.hex``);
+        ``basis_filter`` and ``axis`` are not among them (the cache keys the axis with the group)."""
+        return {"kind": self.kind, "kernel_size": self.kernel_size, "dilation": self.dilation,
+                "maximum_frequency": self.maximum_frequency, "maximum_offset": self.maximum_offset}
+
+
+@dataclass(frozen=True)
+class BasisParams(KernelParams):
+    """R2Conv's parameters: the grid, Gaussian rings (radius and width each) and the frequency cutoff on
+    every ring (a callable ``frequencies_cutoff`` resolved to its values); built by :func:`basis_params`.
 
     Examples
     --------
     >>> p = basis_params(7)
     >>> p.rings, p.sigmas, p.cutoffs, p.maximum_frequency
     ((0.0, 1.0, 2.0, 3.0), (0.005, 0.6, 0.6, 0.4), (0.0, 2.0, 3.0, 2.0), 3)
+    >>> p == basis_params(7, rings=[0, 1, 2, 3]), hash(p) == hash(basis_params(7))
+    (True, True)
     """
 
-    kernel_size: int
-    dilation: int
+    kind: ClassVar[str] = "gaussian_rings"
+
     rings: Tuple[float, ...]
     sigmas: Tuple[float, ...]
     cutoffs: Tuple[float, ...]          # the largest |mu| kept on each ring
-    maximum_frequency: int
-    maximum_offset: Optional[int]
+
+    def key_description(self) -> Dict[str, Any]:
+        description = super().key_description()
+        description.update(rings=[float(r).hex() for r in self.rings], sigmas=[float(s).hex() for s in self.sigmas],
+                           cutoffs=[float(c).hex() for c in self.cutoffs])
+        return description
+
+
+def as_params(kernel_size: Union[int, KernelParams], **kwargs: Any) -> KernelParams:
+    """``kernel_size`` itself when it is already a :class:`KernelParams` (then no other argument may be
+    given), else :func:`basis_params` of the arguments: how the keyword wrappers of the API take both.
+
+    Examples
+    --------
+    >>> as_params(5, sigma=0.5) == basis_params(5, sigma=0.5), as_params(basis_params(3)).kernel_size
+    (True, 3)
+    """
+    if isinstance(kernel_size, KernelParams):
+        given = sorted(k for k, v in kwargs.items() if v is not None and not (k == "dilation" and v == 1))
+        if given:
+            raise InvalidValueError(f"give either a {type(kernel_size).__name__} or the basis keyword arguments, "
+                                    f"not both (got {', '.join(given)} too)")
+        return kernel_size
+    return basis_params(kernel_size, **kwargs)
 
 
 def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[float]] = None,
                  sigma: Union[None, float, Sequence[float]] = None, frequencies_cutoff: Cutoff = None,
-                 maximum_offset: Optional[int] = None) -> BasisParams:
-    """R2Conv's ``compute_basis_params`` (MATH.md §3.3), with validation.
+                 maximum_offset: Optional[int] = None, basis_filter: Optional[Callable[[dict], bool]] = None,
+                 axis: Optional[float] = None) -> BasisParams:
+    """R2Conv's ``compute_basis_params``, with validation: the one place these arguments
+    are checked and resolved.
 
     ``rings`` are radii in pixels (already dilated); ``sigma`` a width per ring or one for all;
-    ``frequencies_cutoff`` -1 (default), -2, -3, a positive float c (``f(r) = c r``) or a callable.
+    ``frequencies_cutoff`` -1 (default), -2, -3, a positive float c (``f(r) = c r``) or a callable;
+    ``basis_filter`` a callable on each element's attribute dict (or ``None``); ``axis`` the reflection
+    axis in radians (``None``: the group's default).
     """
     k = _positive_int(kernel_size, "kernel_size")
     d = _positive_int(dilation, "dilation")
@@ -167,7 +233,15 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
         raise InvalidValueError(f"maximum_offset must be a non-negative int or None, got {maximum_offset!r}")
     if maximum_offset is not None:
         limits.check(maximum_offset, "MAX_FREQUENCY", f"maximum_offset = {maximum_offset}")
-    return BasisParams(k, d, tuple(rings), tuple(sigmas), cutoffs, int(max(cutoffs)), maximum_offset)
+    if basis_filter is not None and not callable(basis_filter):
+        raise InvalidTypeError(f"basis_filter must be a callable on an element's attribute dict or None, got "
+                               f"{type(basis_filter).__name__} {_short(basis_filter)}")
+    if axis is not None:
+        if not _is_real(axis) or not math.isfinite(axis):
+            raise InvalidValueError(f"axis must be a finite float angle in radians, got {_short(axis)}")
+        axis = float(axis)
+    return BasisParams(k, d, int(max(cutoffs)), maximum_offset, tuple(rings), tuple(sigmas), cutoffs,
+                       basis_filter=basis_filter, axis=axis)
 
 
 def _cutoff_at(f: Callable[[float], float], r: float) -> float:

@@ -6,14 +6,21 @@ verification needs them).
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Iterable, List, Optional, Sequence
 
 import numpy as np
-import scipy.linalg
-import sympy as sp
 
+from ._lazy import lazy_import
 from .errors import InvalidValueError
 from .irreps import Irrep
+
+sp = lazy_import("sympy")
+scipy = lazy_import("scipy.linalg")
+
+
+def _exact_identity(size: int) -> Any:
+    return sp.eye(size)
 
 
 class Representation:
@@ -55,7 +62,7 @@ class Representation:
         if change_of_basis is None:
             change_of_basis = np.eye(size)
             if change_of_basis_exact is None:
-                change_of_basis_exact = sp.eye(size)
+                change_of_basis_exact = partial(_exact_identity, size)   # sympy on first use (picklable)
         Q = np.asarray(change_of_basis, dtype=float)
         if Q.shape != (size, size):
             raise InvalidValueError(f"change_of_basis must have shape {(size, size)} for irreps of total size {size}, "

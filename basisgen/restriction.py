@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
-import sympy as sp
 
+from ._lazy import lazy_import
 from .errors import InvalidValueError
 from .groups import O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, Group
 from .irreps import Irrep
 from .representation import Representation
+
+sp = lazy_import("sympy")
 
 
 @dataclass(frozen=True)

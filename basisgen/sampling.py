@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -20,12 +20,10 @@ from .errors import EmptyBasisError, InvalidValueError
 from .groups import Group
 from .harmonics import HarmonicElement, angular_attributes
 from .irreps import Irrep
-from .radial import BasisParams, basis_params, gaussian_rings, grid_coordinates
+from .radial import DEFAULT_AXIS, BasisParams, as_params, gaussian_rings, grid_coordinates
 from .representation import Representation
 
 log = logging.getLogger(__name__)
-
-DEFAULT_AXIS = math.pi / 2   # FlipRot2dOnR2's default reflection axis (MATH.md §6.1)
 
 #: the integer and float per-element columns of :class:`SampledBasis`
 INDEX_COLUMNS = ("out_index", "in_index", "ring", "mu", "s", "t", "inner_idx", "angular_idx")
@@ -196,14 +194,17 @@ def angular_order(in_repr: Representation, out_repr: Representation,
             for j, e in enumerate(pairs[(psi_in, psi_out)][0])]
 
 
-def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size: int, dilation: int = 1,
-                 rings: Optional[Sequence[float]] = None, sigma=None, frequencies_cutoff=None,
+def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size: Union[int, BasisParams],
+                 dilation: int = 1, rings: Optional[Sequence[float]] = None, sigma=None, frequencies_cutoff=None,
                  maximum_offset: Optional[int] = None, basis_filter: Optional[Callable[[dict], bool]] = None,
                  axis: Optional[float] = None, dtype=np.float64) -> SampledBasis:
     """The sampled basis of kernels mapping ``in_repr`` fields to ``out_repr`` fields.
 
-    Arguments follow R2Conv's (MATH.md §3.3); ``axis`` is the reflection axis for D_N, O(2) and the
-    flip group (default pi/2).  Raises :class:`EmptyBasisError` (a ``ValueError``) when nothing survives.
+    ``kernel_size`` is a :class:`~basisgen.radial.BasisParams` (then no other basis argument is given), or
+    an int and the other arguments follow R2Conv's (:func:`~basisgen.radial.basis_params`);
+    ``axis`` is the reflection axis for D_N, O(2) and the flip group (default pi/2).  ``dtype`` is that of
+    :attr:`SampledBasis.array`; ``blocks`` are float64.  Raises :class:`EmptyBasisError` (a ``ValueError``)
+    when nothing survives.
     """
     if not isinstance(in_repr, Representation) or not isinstance(out_repr, Representation):
         raise InvalidValueError(f"in_repr and out_repr must be Representations, got {type(in_repr).__name__} and "
@@ -215,8 +216,12 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
     if dtype not in (np.float32, np.float64):
         raise InvalidValueError(f"dtype must be float32 or float64, got {dtype}")
     group = in_repr.group
-    params = basis_params(kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset)
-    beta = resolve_axis(group, axis)
+    params = as_params(kernel_size, dilation=dilation, rings=rings, sigma=sigma, frequencies_cutoff=frequencies_cutoff,
+                       maximum_offset=maximum_offset, basis_filter=basis_filter, axis=axis)
+    if not isinstance(params, BasisParams):
+        raise InvalidValueError(f"sample_basis samples Gaussian-ring bases (BasisParams), got {type(params).__name__}")
+    params = params.for_group(group)
+    beta, basis_filter = params.axis, params.basis_filter
     F = band_limit(group, params)
     radii, phi, origin = polar_grid(params.kernel_size, params.dilation)
     radial = gaussian_rings(radii, params.rings, params.sigmas)

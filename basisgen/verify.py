@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Dict, List, Optional, Tuple, Union
 
-import sympy as sp
-
-from .harmonics import BETA, PHI, HarmonicElement
+from ._lazy import lazy_import
+from .harmonics import HarmonicElement, _symbol
 from .irreps import Irrep
 from .laurent import Laurent, entries, matmul, matrix_to_laurent
 
-T = sp.Symbol("t", real=True)
+sp = lazy_import("sympy")
 
 
 @dataclass(frozen=True)
@@ -96,11 +95,12 @@ def _vanishes_at_root_of_unity(residual: Laurent, N: int) -> Tuple[bool, str]:
 
 
 def verify(A: Union[HarmonicElement, sp.Matrix], in_irrep: Optional[Irrep] = None, out_irrep: Optional[Irrep] = None,
-           axis: sp.Expr = BETA, phi: sp.Symbol = PHI) -> Verification:
+           axis: Optional[sp.Expr] = None, phi: Optional[sp.Symbol] = None) -> Verification:
     """Prove or refute that ``A`` solves the kernel constraint of ``in_irrep -> out_irrep``.
 
     ``A`` is a derived :class:`HarmonicElement` (checked for every reflection axis at once) or a sympy
-    matrix in ``phi`` (and possibly the axis symbol ``beta``) of shape (out dim, in dim).
+    matrix in ``phi`` (and possibly the axis symbol ``beta``) of shape (out dim, in dim).  ``axis`` and
+    ``phi`` default to the symbols ``BETA`` and ``PHI`` of :mod:`basisgen.harmonics`.
 
     Examples
     --------
@@ -113,6 +113,9 @@ def verify(A: Union[HarmonicElement, sp.Matrix], in_irrep: Optional[Irrep] = Non
     >>> bool(verify(sp.Matrix([[sp.cos(2 * PHI), sp.sin(2 * PHI)]]).T, G.irrep(0), G.irrep(1)))
     False
     """
+    PHI, BETA, T = _symbol("phi"), _symbol("beta"), _symbol("t")
+    axis = BETA if axis is None else axis
+    phi = PHI if phi is None else phi
     if isinstance(A, HarmonicElement):
         in_irrep, out_irrep = A.in_irrep, A.out_irrep
         A = A.matrix(phi, axis=BETA)

@@ -12,7 +12,9 @@ Sections (``--only`` picks some, comma-separated):
 * ``memory``: bytes of bases held by one D16 regular 32 -> 32 k=7 layer, checkpoint bytes of layers and
   of the Wide ResNet against the parameters they hold and the plain CNN they export to;
 * ``wrn``: training throughput of the Wide ResNet against the same network exported to plain PyTorch;
-* ``cuda``: ``train``, ``eval``, ``expansion`` and ``wrn`` on the GPU (skipped without one).
+* ``cuda``: ``train``, ``eval``, ``expansion`` and ``wrn`` on the GPU (skipped without one);
+* ``startup``: a new process that imports torch and e2layers, builds the D8 Wide ResNet from a warm
+  cache and runs one forward, against the same with plain torch (``benchmarks/bench_startup.py``).
 
 Each comparison runs in warm worker processes (one per library: e2cnn needs its own interpreter), in
 ``--rounds`` rounds of short blocks that alternate between the implementations; figures are medians.
@@ -38,12 +40,12 @@ from typing import Dict, List, Optional
 
 import torch
 
-from benchmarks import bench_layers
+from benchmarks import bench_layers, bench_startup
 
 ROOT = Path(__file__).resolve().parents[1]
 #: idle time before each block, so the OpenMP threads of the worker that ran last stop spinning
 PAUSE_S = 0.3
-SECTIONS = ("build", "train", "eval", "expansion", "memory", "wrn", "cuda")
+SECTIONS = ("build", "train", "eval", "expansion", "memory", "wrn", "cuda", "startup")
 
 
 # ---- workers -----------------------------------------------------------------------------------------------
@@ -232,6 +234,11 @@ def targets(rows: List[dict]) -> List[dict]:
         ok = not r["extra_keys"] and r["state_tensor_bytes"] == r["parameter_and_statistics_bytes"]
         add("checkpoint holds only parameters and running statistics", r["checkpoint_bytes"] / r["state_tensor_bytes"],
             ok, f"{r['checkpoint_bytes'] / 1e6:.2f} MB file for {r['state_tensor_bytes'] / 1e6:.2f} MB of tensors")
+    for r in find("startup"):
+        add(f"start-up (import, warm-cache D8 WRN build, one forward): e2layers adds <= "
+            f"{bench_startup.MAX_OVERHEAD_S} s and <= {100 * bench_startup.MAX_OVERHEAD_OF_TORCH_IMPORT:.0f}% of "
+            f"torch's import", r["overhead_s"], r["met"],
+            f"{r['overhead_s']:.3f} s, {100 * r['overhead_of_torch_import']:.0f}% of {r['torch_import_s']:.3f} s")
     for r in find("wrn", device="cuda"):
         add(f"GPU: D8 WRN training throughput within 10% of its export (batch {r['batch']})", r["throughput_ratio"],
             r["throughput_ratio"] >= 0.9, f"{r['images_per_s']['e2layers']:.0f} vs "
@@ -299,6 +306,10 @@ def report(rows: List[dict], goals: List[dict]) -> str:
         lines += [f"| {r['device']} | {r['batch']} | {ms(r['seconds']['e2layers'])} | {ms(r['seconds']['exported'])} "
                   f"| {r['throughput_ratio']:.3f} |" for r in wrn]
         lines.append("")
+    for r in rows:
+        if r["section"] == "startup":
+            lines += ["start-up in a new process (s): import, warm-cache D8 Wide ResNet build, one forward", "",
+                      bench_startup.table(r), ""]
     if goals:
         lines += ["targets", "", "| target | figure | met |", "|---|---|---|"]
         lines += [f"| {g['target']} | {g['value']:.3g} ({g['detail']}) | {'yes' if g['met'] else 'NO'} |"
@@ -372,6 +383,9 @@ def main(argv=None) -> None:
                 for kind in ("train", "eval", "expansion"):
                     rows += layer_comparisons(kind, ctx, "cuda")
                 rows += wrn_rows(ctx, "cuda")
+        if "startup" in only:
+            rows.append(bench_startup.measure(repeats=2 if q else 5))
+            print(f"  startup: e2layers adds {rows[-1]['overhead_s']:.3f} s", flush=True)
     finally:
         for w in list(ctx["workers"].values()) + [ctx["e2cnn"]]:
             if w is not None:

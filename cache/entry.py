@@ -2,13 +2,13 @@
 
 Layout (readable with h5py or h5dump alone)::
 
-    /blocks              (B, 2, 2, P)  the basis in the irreps' basis (see basisgen.SampledBasis)
+    /blocks              (B, 2, 2, P) float64  the basis in the irreps' basis (see basisgen.SampledBasis)
     /element_index       (B, 8) int64  out_index, in_index, ring, mu, s, t, inner_idx, angular_idx
     /element_values      (B, 3) float64 gamma, radius, sigma
     /radial              (3, rings) float64 ring radii, widths, frequency cutoffs
     /change_of_basis_out, /change_of_basis_in, /change_of_basis_in_inv  float64
     attributes: description (the key's JSON: group, representations, grid, radial and band settings),
-                layout (JSON: irrep names and dimensions, axis, dtype), sha256, key, schema,
+                layout (JSON: irrep names and dimensions, axis), sha256, key, schema,
                 basisgen_version, created, group, latex (the formulas of every irrep pair)
 
 ``sha256`` covers the description, the layout and every dataset (name, dtype, shape, bytes), so a
@@ -26,7 +26,7 @@ import hashlib
 import io
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 import h5py
 from h5py import h5d, h5s
@@ -48,9 +48,6 @@ MAX_TEXT_BYTES = 1 << 20
 #: the most bytes an entry file may have before its key is known (the description is needed first)
 MAX_ENTRY_BYTES = 1 << 30
 
-#: called between writing the temporary file and publishing it (tests widen the crash window with it)
-before_publish: Optional[Callable[[Path], None]] = None
-
 
 class CorruptEntry(Exception):
     """An entry file that cannot be trusted: unreadable, incomplete, foreign or failing its checksum."""
@@ -65,13 +62,13 @@ def checksum(description_json: str, datasets: Dict[str, np.ndarray]) -> str:
     for name in sorted(datasets):
         a = np.ascontiguousarray(datasets[name])
         h.update(f"{name}|{a.dtype.str}|{a.shape}".encode())
-        h.update(a.tobytes())
+        h.update(a.reshape(-1).view(np.uint8))     # the array's bytes, without a copy
     return h.hexdigest()
 
 
 def _to_datasets(basis: SampledBasis, change_of_basis_in: np.ndarray) -> Dict[str, np.ndarray]:
     p = basis.params
-    return {"blocks": np.ascontiguousarray(basis.blocks, dtype=np.dtype(basis.dtype).newbyteorder("<")),
+    return {"blocks": np.ascontiguousarray(basis.blocks, dtype="<f8"),
             "element_index": np.ascontiguousarray(basis.element_index, dtype="<i8"),
             "element_values": np.ascontiguousarray(basis.element_values, dtype="<f8"),
             "radial": np.array([p.rings, p.sigmas, p.cutoffs], dtype="<f8").reshape(3, -1),
@@ -83,7 +80,7 @@ def _to_datasets(basis: SampledBasis, change_of_basis_in: np.ndarray) -> Dict[st
 def _layout(basis: SampledBasis) -> str:
     return json.dumps({"out_irreps": list(basis.out_irrep_names), "in_irreps": list(basis.in_irrep_names),
                        "out_dims": list(basis.out_irrep_dims), "in_dims": list(basis.in_irrep_dims),
-                       "axis": float(basis.axis).hex(), "dtype": np.dtype(basis.dtype).name,
+                       "axis": float(basis.axis).hex(),
                        "kernel_size": basis.params.kernel_size, "dilation": basis.params.dilation,
                        "maximum_frequency": basis.params.maximum_frequency,
                        "maximum_offset": basis.params.maximum_offset}, sort_keys=True)
@@ -126,7 +123,7 @@ def write_entry(path: Path, key: BasisKey, basis: SampledBasis, change_of_basis_
     Returns the entry's checksum.
     """
     data, digest = encode_entry(key, basis, change_of_basis_in, latex)
-    publish_bytes(path, data, key.digest[:16], before_publish)
+    publish_bytes(path, data, key.digest[:16])
     return digest
 
 
@@ -162,7 +159,7 @@ def decode_entry_data(data: bytes, expected_digest: Optional[str] = None) -> "En
     """The verified entry held by the bytes of an entry file (basis, description, input change of basis)."""
     try:
         with h5py.File(io.BytesIO(data), "r", locking=False) as f:
-            return read_group(f, expected_digest, len(data))
+            return read_group(f, expected_digest, len(data), image=data)
     except CorruptEntry:
         raise
     except Exception as err:   # h5py raises OSError, KeyError, ValueError... on damaged files
@@ -178,10 +175,13 @@ class EntryData(NamedTuple):
     sha256: str
 
 
-def read_group(g: h5py.Group, expected_digest: Optional[str], budget: int) -> EntryData:
+def read_group(g: h5py.Group, expected_digest: Optional[str], budget: int,
+               image: Optional[bytes] = None) -> EntryData:
     """Read and verify the entry held by the HDF5 group ``g`` (a file's root, or a member of an export).
 
-    ``budget`` is the most bytes its datasets may take together (the size of the file holding them).
+    ``budget`` is the most bytes its datasets may take together (the size of the file holding them);
+    ``image``, when ``g`` is the root of a file opened from these bytes, lets the datasets be read-only
+    views of them instead of copies.
     """
     description_json, layout_json, stored_sum = (read_text(g, name) for name in ("description", "layout", "sha256"))
     schema = _read_scalar_int(g, "schema")
@@ -197,7 +197,7 @@ def read_group(g: h5py.Group, expected_digest: Optional[str], budget: int) -> En
         raise CorruptEntry(f"inconsistent with its key ({err})") from None
     except ValueError:
         raise CorruptEntry("the description attribute is not JSON") from None
-    datasets = _read_datasets(g, expected, budget)
+    datasets = _read_datasets(g, expected, budget, image)
     if checksum(description_json + layout_json, datasets) != stored_sum:
         raise CorruptEntry("checksum mismatch (damaged data)")
     try:
@@ -231,8 +231,10 @@ def _read_scalar_int(g: h5py.Group, name: str) -> int:
     return int(g.attrs[name])
 
 
-def _read_datasets(g: h5py.Group, expected: Dict[str, Any], budget: int) -> Dict[str, np.ndarray]:
-    """Every dataset, after its link, dtype, shape and storage were checked against the key."""
+def _read_datasets(g: h5py.Group, expected: Dict[str, Any], budget: int,
+                   image: Optional[bytes] = None) -> Dict[str, np.ndarray]:
+    """Every dataset, after its link, dtype, shape and storage were checked against the key: read-only views
+    of ``image`` (the bytes of the file ``g`` is the root of) where given, else copies."""
     found = {}
     for name in DATASETS:
         link = g.get(name, getlink=True)
@@ -264,6 +266,14 @@ def _read_datasets(g: h5py.Group, expected: Dict[str, Any], budget: int) -> Dict
     out = {}
     for name, dsid in found.items():
         dtype, shape = shapes[name]
+        count = int(np.prod(shape, dtype=np.int64))
+        offset = dsid.get_offset() if image is not None and count else None
+        if offset is not None:
+            # contiguous and unfiltered (checked above): the dataset is these bytes of the file
+            if offset < 0 or offset + count * dtype.itemsize > len(image):
+                raise CorruptEntry(f"dataset {name!r} lies outside the file")
+            out[name] = np.frombuffer(image, dtype=dtype, count=count, offset=offset).reshape(shape)
+            continue
         array = np.empty(shape, dtype=dtype)
         if array.size:
             dsid.read(h5s.ALL, h5s.ALL, array)
@@ -278,10 +288,11 @@ def _short(err: Exception, limit: int = 200) -> str:
 
 def _from_datasets(d: Dict[str, np.ndarray], expected: Dict[str, Any]) -> SampledBasis:
     layout = expected["layout"]
-    params = BasisParams(layout["kernel_size"], layout["dilation"], expected["rings"], expected["sigmas"],
-                         expected["cutoffs"], layout["maximum_frequency"], layout["maximum_offset"])
-    return SampledBasis(d["blocks"].astype(expected["dtype"], copy=False), d["element_index"].astype(np.int64),
+    axis = float.fromhex(layout["axis"])
+    params = BasisParams(layout["kernel_size"], layout["dilation"], layout["maximum_frequency"],
+                         layout["maximum_offset"], expected["rings"], expected["sigmas"], expected["cutoffs"], axis=axis)
+    return SampledBasis(d["blocks"].astype(np.float64, copy=False), d["element_index"].astype(np.int64),
                         d["element_values"].astype(np.float64), tuple(layout["out_irreps"]),
                         tuple(layout["in_irreps"]), tuple(layout["out_dims"]), tuple(layout["in_dims"]),
                         d["change_of_basis_out"].astype(np.float64), d["change_of_basis_in_inv"].astype(np.float64),
-                        params, float.fromhex(layout["axis"]), expected["dtype"])
+                        params, axis, np.dtype(np.float64))

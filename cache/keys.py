@@ -1,12 +1,13 @@
 """Canonical cache keys: everything that determines a sampled basis, hashed stably.
 
 The key of a basis is the SHA-256 of a canonical JSON description: the group (family, N, reflection
-axis), both representations (irrep ids and a fingerprint of the change of basis, not just names), the
-grid (kernel size, dilation), the rings and widths, the frequency cutoff *as evaluated on the rings*
-(so a callable cutoff is as cacheable as a number: only its values at the rings enter the basis), the
-maximum offset, the dtype, the normalisation rule and the schema version.  Floats enter as
-``float.hex`` and matrices as hashes of their little-endian float64 bytes, so the key is the same in
-every process, on every machine and Python version.
+axis), both representations (irrep ids and a fingerprint of the change of basis, not just names), and
+the basis parameters' own description (:meth:`basisgen.radial.KernelParams.key_description`: their
+kind, the grid, the rings and widths, the frequency cutoff *as evaluated on the rings* -- so a callable
+cutoff is as cacheable as a number: only its values at the rings enter the basis -- and the maximum
+offset), the normalisation rule and the schema version.  There is no dtype: every entry is float64 and
+layers cast.  Floats enter as ``float.hex`` and matrices as hashes of their little-endian float64 bytes,
+so the key is the same in every process, on every machine and Python version.
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from typing import Any, Dict
 
 import numpy as np
 
-from basisgen.radial import BasisParams
+from basisgen.radial import KernelParams
 from basisgen.representation import Representation
 
 #: bump when the stored layout or the meaning of a key changes; older entries are then never read
-SCHEMA_VERSION = 2
+#: (3: keys derived from the parameter object, no dtype: one float64 entry per basis)
+SCHEMA_VERSION = 3
 #: the normalisation every entry uses (MATH.md §3.5)
 NORMALISATION = "e2cnn: squared Frobenius norm = output irrep dimension; drop if <= 1e-2"
 
@@ -58,31 +60,25 @@ class BasisKey:
         return json.dumps(self.description, sort_keys=True, separators=(",", ":"))
 
 
-def basis_key(in_repr: Representation, out_repr: Representation, params: BasisParams, axis: float,
-              dtype: Any) -> BasisKey:
-    """The key of the basis ``sample_basis(in_repr, out_repr, ...)`` would produce.
+def basis_key(in_repr: Representation, out_repr: Representation, params: KernelParams) -> BasisKey:
+    """The key of the basis ``sample_basis(in_repr, out_repr, params)`` would produce (``params.basis_filter``
+    is not part of it: a filtered basis is never cached).
 
     Examples
     --------
     >>> import basisgen
     >>> rho = basisgen.cyclic_group(4).regular_representation
-    >>> key = basis_key(rho, rho, basisgen.basis_params(3), 0.0, "float32")
-    >>> len(key.digest), key.description["group"]["name"]
-    (64, 'C4')
+    >>> key = basis_key(rho, rho, basisgen.basis_params(3))
+    >>> len(key.digest), key.description["group"]["name"], key.description["kind"]
+    (64, 'C4', 'gaussian_rings')
     """
+    params = params.for_group(in_repr.group)
     description = {
         "schema": SCHEMA_VERSION,
-        "group": group_description(in_repr.group, axis),
+        "group": group_description(in_repr.group, params.axis),
         "in": representation_description(in_repr),
         "out": representation_description(out_repr),
-        "kernel_size": params.kernel_size,
-        "dilation": params.dilation,
-        "rings": [_hex(r) for r in params.rings],
-        "sigmas": [_hex(s) for s in params.sigmas],
-        "cutoffs": [_hex(c) for c in params.cutoffs],
-        "maximum_frequency": params.maximum_frequency,
-        "maximum_offset": params.maximum_offset,
-        "dtype": np.dtype(dtype).name,
+        **params.key_description(),
         "normalisation": NORMALISATION,
     }
     text = json.dumps(description, sort_keys=True, separators=(",", ":"))

@@ -1,9 +1,10 @@
 """The in-process memo's bases: held read-only, handed out so that no caller can change another's.
 
 The memo keeps one *master* :class:`~basisgen.SampledBasis` per key, every array of it read-only.
-Each :meth:`BasisCache.get` returns a new :class:`SharedBasis`: the large ``blocks`` (and the
-expanded ``array``, computed once per key) are the master's read-only arrays; the small tables and
-changes of basis are the caller's own copies.  So ``basis.blocks *= 0`` raises ``ValueError``, and
+Each :meth:`BasisCache.get` returns a new :class:`SharedBasis`: the large ``blocks`` (float64, as
+stored) and the expanded float64 ``array`` (computed once per key) are the master's read-only arrays;
+the small tables and changes of basis are the caller's own copies.  A caller that asks for another
+dtype gets its own ``array`` in that dtype, expanded from the same float64 blocks.  So ``basis.blocks *= 0`` raises ``ValueError``, and
 nothing a caller does to its basis reaches the next caller.
 """
 from __future__ import annotations
@@ -47,9 +48,13 @@ class SharedBasis(SampledBasis):
 
     @property
     def array(self) -> np.ndarray:
-        """The filters (B, c_out, c_in, k, k), expanded once per key in this process, read-only."""
+        """The filters (B, c_out, c_in, k, k) in :attr:`dtype`, read-only; in the master's float64, expanded
+        once per key in this process."""
         if self._array is None:
             master = self._master if self._master is not None else self
+            if np.dtype(self.dtype) != np.dtype(master.dtype):
+                self._array = _read_only(self.expand(self.dtype))
+                return self._array
             with _lock:
                 if master._array is None:
                     master._array = _read_only(master.expand(master.dtype))
@@ -66,9 +71,12 @@ def freeze(basis: SampledBasis) -> SampledBasis:
     return basis
 
 
-def hand_out(master: SampledBasis) -> SharedBasis:
-    """A caller's own view of ``master``: shared read-only blocks, private copies of the small arrays."""
+def hand_out(master: SampledBasis, dtype: Optional[np.dtype] = None) -> SharedBasis:
+    """A caller's own view of ``master``: shared read-only blocks, private copies of the small arrays;
+    ``dtype`` (default the master's) is that of its ``array``."""
     values = {f.name: getattr(master, f.name) for f in dataclasses.fields(SampledBasis)}
     values.update({name: np.array(values[name]) for name in _SMALL})
     values["_attributes"] = None
+    if dtype is not None and np.dtype(dtype) != np.dtype(master.dtype):
+        values.update(dtype=np.dtype(dtype), _array=None)
     return SharedBasis(**values, _master=master)

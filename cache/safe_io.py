@@ -13,7 +13,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _LOCK_FLAGS = os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
@@ -96,7 +96,7 @@ def real_directory(path: Path, create: bool = True) -> bool:
     return stat.S_ISDIR(mode)
 
 
-def publish_bytes(path: Path, data: bytes, tag: str, before_publish: Optional[Callable[[Path], None]] = None) -> None:
+def publish_bytes(path: Path, data: bytes, tag: str) -> None:
     """Write ``data`` to ``path`` atomically: a ``mkstemp`` file next to it, fsync, ``os.replace``.
 
     Readers see either the old state or the complete file; a crash leaves at most a ``.tmp-*`` file.
@@ -117,8 +117,6 @@ def publish_bytes(path: Path, data: bytes, tag: str, before_publish: Optional[Ca
             os.fsync(fd)
         finally:
             os.close(fd)
-        if before_publish is not None:
-            before_publish(tmp)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -36,15 +36,15 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 import h5py
 import numpy as np
 
 import basisgen
-from basisgen.radial import basis_params
+from basisgen.radial import KernelParams, as_params
 from basisgen.representation import Representation
-from basisgen.sampling import SampledBasis, resolve_axis, sample_basis
+from basisgen.sampling import SampledBasis, sample_basis
 
 from . import layout as _layout
 from .entry import (CorruptEntry, EntryData, EntryInaccessible, decode_entry_data, read_entry_bytes, read_text,
@@ -166,42 +166,54 @@ class BasisCache:
         return next((r for r in self.roots if r in path.parents), path.parent)
 
     # ---- the get-or-compute call ----------------------------------------------------------------------
-    def get(self, in_repr: Representation, out_repr: Representation, kernel_size: int, dilation: int = 1,
-            rings=None, sigma=None, frequencies_cutoff=None, maximum_offset: Optional[int] = None,
+    def get(self, in_repr: Representation, out_repr: Representation, kernel_size: Union[int, KernelParams],
+            dilation: int = 1, rings=None, sigma=None, frequencies_cutoff=None, maximum_offset: Optional[int] = None,
             basis_filter: Optional[Callable[[dict], bool]] = None, axis: Optional[float] = None,
-            dtype: Any = np.float32) -> SampledBasis:
+            dtype: Any = None) -> SampledBasis:
         """The basis :func:`basisgen.sample_basis` returns for these arguments, computed at most once.
 
-        Its ``blocks`` and ``array`` are read-only (shared with every other caller in the process).
+        ``kernel_size`` is a :class:`basisgen.radial.BasisParams` (then nothing else but ``dtype`` is
+        given), or an int with R2Conv's keyword arguments.  Every entry is stored in float64; ``dtype``
+        (default float64) is only that of the returned basis's ``array``.  Its ``blocks`` and ``array``
+        are read-only (shared with every other caller in the process).
         """
-        kwargs = dict(dilation=dilation, rings=rings, sigma=sigma, frequencies_cutoff=frequencies_cutoff,
-                      maximum_offset=maximum_offset, axis=axis, dtype=dtype)
-        if basis_filter is not None:
+        params = as_params(kernel_size, dilation=dilation, rings=rings, sigma=sigma,
+                           frequencies_cutoff=frequencies_cutoff, maximum_offset=maximum_offset,
+                           basis_filter=basis_filter, axis=axis)
+        return self._get(in_repr, out_repr, params, np.dtype(np.float64 if dtype is None else dtype))
+
+    def _get(self, in_repr: Representation, out_repr: Representation, params: KernelParams,
+             dtype: np.dtype) -> SampledBasis:
+        """:meth:`get` once the parameters are built: memo, then disk, then compute and store."""
+        if params.basis_filter is not None:
             log.info("basis_filter is an arbitrary callable: the basis is computed in memory, not cached")
-            return sample_basis(in_repr, out_repr, kernel_size, basis_filter=basis_filter, **kwargs)
-        key = self.key(in_repr, out_repr, kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset,
-                       axis, dtype)
+            return sample_basis(in_repr, out_repr, params, dtype=dtype)
+        key = self.key(in_repr, out_repr, params)
         with self._lock:
             hit = self._memo.get(key.digest)
         if hit is not None:
             self.stats["memo_hits"] += 1
-            return hand_out(hit)
+            return hand_out(hit, dtype)
         basis = self._read_any(key)
         if basis is None:
-            basis = self._compute_and_store(key, in_repr, out_repr, kernel_size, kwargs)
+            basis = self._compute_and_store(key, in_repr, out_repr, params)
         with self._lock:
             master = self._memo.setdefault(key.digest, freeze(basis))
-        return hand_out(master)
+        return hand_out(master, dtype)
 
-    def key(self, in_repr: Representation, out_repr: Representation, kernel_size: int, dilation: int = 1,
-            rings=None, sigma=None, frequencies_cutoff=None, maximum_offset: Optional[int] = None,
-            axis: Optional[float] = None, dtype: Any = np.float32) -> BasisKey:
-        """The key under which :meth:`get` stores the basis for these arguments (nothing is computed)."""
+    def key(self, in_repr: Representation, out_repr: Representation, kernel_size: Union[int, KernelParams],
+            dilation: int = 1, rings=None, sigma=None, frequencies_cutoff=None, maximum_offset: Optional[int] = None,
+            axis: Optional[float] = None, dtype: Any = None) -> BasisKey:
+        """The key under which :meth:`get` stores the basis for these arguments (nothing is computed).
+
+        ``dtype`` is accepted and ignored: one float64 entry serves every precision.
+        """
         if in_repr.group != out_repr.group:
             raise ValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
                              f"{out_repr.group.name}")
-        params = basis_params(kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset)
-        return basis_key(in_repr, out_repr, params, resolve_axis(in_repr.group, axis), np.dtype(dtype))
+        params = as_params(kernel_size, dilation=dilation, rings=rings, sigma=sigma,
+                           frequencies_cutoff=frequencies_cutoff, maximum_offset=maximum_offset, axis=axis)
+        return basis_key(in_repr, out_repr, params)
 
     def locate(self, key) -> Optional[Path]:
         """The file of the entry ``key`` (a :class:`BasisKey` or its digest) in the first root holding it.
@@ -257,20 +269,20 @@ class BasisCache:
     def _inaccessible(self, digest: str) -> bool:
         return any(f"inaccessible:{self._path(r, digest)}" in self._warned for r in self.roots)
 
-    def _compute_and_store(self, key: BasisKey, in_repr, out_repr, kernel_size, kwargs) -> SampledBasis:
+    def _compute_and_store(self, key: BasisKey, in_repr, out_repr, params: KernelParams) -> SampledBasis:
         root = self.write_root
         if root is None:
             self._warn_once("read-only", f"no writable cache directory among {[str(r) for r in self.roots]}: "
                                          "bases missing from the cache are computed in memory only")
-            return self._compute(in_repr, out_repr, kernel_size, kwargs)
+            return self._compute(in_repr, out_repr, params)
         if self._inaccessible(key.digest):
-            return self._compute(in_repr, out_repr, kernel_size, kwargs)
+            return self._compute(in_repr, out_repr, params)
         path = self._path(root, key.digest)
         with self._key_lock(root, key.digest):
             basis = self._read_any(key)          # another process may have written it meanwhile
             if basis is not None:
                 return basis
-            basis = self._compute(in_repr, out_repr, kernel_size, kwargs)
+            basis = self._compute(in_repr, out_repr, params)
             try:
                 written = write_entry(path, key, basis, in_repr.change_of_basis,
                                       _latex_summary(in_repr, out_repr, basis))
@@ -283,11 +295,10 @@ class BasisCache:
             _layout.remove_stale_temporaries(path.parent)
         return basis
 
-    def _compute(self, in_repr, out_repr, kernel_size, kwargs) -> SampledBasis:
+    def _compute(self, in_repr, out_repr, params: KernelParams) -> SampledBasis:
         self.stats["computed"] += 1
-        basis = sample_basis(in_repr, out_repr, kernel_size, **kwargs)
-        # what is stored and what is returned are the same numbers
-        basis.blocks = np.ascontiguousarray(basis.blocks, dtype=basis.dtype)
+        basis = sample_basis(in_repr, out_repr, params)           # float64: what is stored is what is returned
+        basis.blocks = np.ascontiguousarray(basis.blocks, dtype=np.float64)
         return basis
 
     @contextmanager

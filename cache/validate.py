@@ -18,6 +18,7 @@ import numpy as np
 
 import basisgen
 from basisgen.groups import Group
+from basisgen.radial import BasisParams
 from basisgen.representation import Representation
 from basisgen.sampling import INDEX_COLUMNS, VALUE_COLUMNS, SampledBasis
 
@@ -77,7 +78,7 @@ def _floats(values: Any, name: str) -> Tuple[float, ...]:
 def expected_layout(description: Dict[str, Any]) -> Dict[str, Any]:
     """The ``layout`` attribute an entry of this description carries, and the numbers its shapes need.
 
-    Returns ``{"layout": ..., "dtype", "P", "rings", "sigmas", "cutoffs", "n_out", "n_in"}``; raises
+    Returns ``{"layout": ..., "dtype" (always float64), "P", "rings", "sigmas", "cutoffs", "n_out", "n_in"}``; raises
     :class:`KeyMismatch` for a description our code never writes.
     """
     _require(isinstance(description, dict), "the description is not a JSON object")
@@ -91,8 +92,8 @@ def expected_layout(description: Dict[str, Any]) -> Dict[str, Any]:
              "the description's grid is malformed")
     F, T = description.get("maximum_frequency"), description.get("maximum_offset")
     _require(type(F) is int and (T is None or type(T) is int), "the description's band limits are malformed")
-    dtype = description.get("dtype")
-    _require(dtype in ("float32", "float64"), f"dtype {dtype!r} is not float32 or float64")
+    _require(description.get("kind") == BasisParams.kind, f"basis kind {description.get('kind')!r} is not "
+                                                          f"{BasisParams.kind!r}")
     rings, sigmas, cutoffs = (_floats(description.get(n), n) for n in ("rings", "sigmas", "cutoffs"))
     _require(len(rings) == len(sigmas) == len(cutoffs), "the description's radial rows differ in length")
     axis_hex = description["group"].get("axis")
@@ -100,9 +101,9 @@ def expected_layout(description: Dict[str, Any]) -> Dict[str, Any]:
     _require(axis is not None and np.isfinite(axis), "the description's axis is malformed")
     layout = {"out_irreps": [p.name for p in out_irreps], "in_irreps": [p.name for p in in_irreps],
               "out_dims": [p.dim for p in out_irreps], "in_dims": [p.dim for p in in_irreps],
-              "axis": float(axis).hex(), "dtype": dtype, "kernel_size": k, "dilation": dilation,
+              "axis": float(axis).hex(), "kernel_size": k, "dilation": dilation,
               "maximum_frequency": F, "maximum_offset": T}
-    return {"layout": layout, "dtype": np.dtype(dtype), "P": k * k, "rings": rings, "sigmas": sigmas,
+    return {"layout": layout, "dtype": np.dtype(np.float64), "P": k * k, "rings": rings, "sigmas": sigmas,
             "cutoffs": cutoffs, "n_out": sum(layout["out_dims"]), "n_in": sum(layout["in_dims"])}
 
 
@@ -172,12 +173,10 @@ def recompute_and_compare(basis: SampledBasis, description: Dict[str, Any], dige
     """
     in_repr, out_repr = representations_of(description, basis.change_of_basis_out, Q_in)
     params = basis.params
-    key = basis_key(in_repr, out_repr, params, basis.axis, basis.dtype)
+    key = basis_key(in_repr, out_repr, params)
     _require(key.digest == digest, "the description does not rebuild its own key")
     try:
-        fresh = basisgen.sample_basis(in_repr, out_repr, params.kernel_size, params.dilation, list(params.rings),
-                                      list(params.sigmas), _cutoff_rule(params.rings, params.cutoffs),
-                                      params.maximum_offset, axis=basis.axis, dtype=basis.dtype)
+        fresh = basisgen.sample_basis(in_repr, out_repr, params)
     except ValueError as err:
         raise KeyMismatch(f"the key describes no basis ({err})") from None
     _require(fresh.params == params, "the radial settings do not rebuild")
@@ -185,11 +184,5 @@ def recompute_and_compare(basis: SampledBasis, description: Dict[str, Any], dige
     _require(np.array_equal(fresh.element_index, basis.element_index)
              and np.array_equal(fresh.element_values, basis.element_values), "the element tables differ from the "
                                                                               "recomputed ones")
-    tolerance = 1e-5 if basis.dtype == np.float32 else 1e-10
-    _require(bool(np.allclose(np.asarray(fresh.blocks, dtype=basis.dtype), basis.blocks, rtol=0, atol=tolerance)),
+    _require(bool(np.allclose(fresh.blocks, basis.blocks, rtol=0, atol=1e-10)),
              "the basis numbers differ from the recomputed ones")
-
-
-def _cutoff_rule(rings: Tuple[float, ...], cutoffs: Tuple[float, ...]):
-    """The stored per-ring cutoffs as the callable rule sample_basis accepts (looked up by ring)."""
-    return lambda r, table=dict(zip(rings, cutoffs)): table[float(r)]

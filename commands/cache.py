@@ -75,7 +75,7 @@ def cache_ls(group, as_json) -> None:
     entries = cache.BasisCache().entries(_group_name(group))
     rows = [{"key": e.digest, "group": e.group, "in": e.description["in"]["name"], "out": e.description["out"]["name"],
              "kernel_size": e.description["kernel_size"], "dilation": e.description["dilation"],
-             "dtype": e.description["dtype"], "elements": e.elements, "bytes": e.size_bytes, "created": e.created,
+             "dtype": e.description.get("dtype", "float64"), "elements": e.elements, "bytes": e.size_bytes, "created": e.created,
              "path": str(e.path)} for e in entries]
     rows.sort(key=lambda r: (r["group"], r["in"], r["out"], r["kernel_size"], r["dilation"], r["dtype"]))
     if as_json:

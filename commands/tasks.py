@@ -21,13 +21,14 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 import basisgen
-from basisgen import limits
-from basisgen.errors import EmptyBasisError
+from basisgen import limits, notation
+from basisgen.errors import EmptyBasisError, InvalidValueError
+from basisgen.irreps import Irrep
 from basisgen.representation import Representation
 from basisgen.cache import BasisCache
 
 _RANGE = re.compile(r"([CD])(\d+)-([CD]?)(\d+)", re.IGNORECASE)
-_IDS = re.compile(r"-?\d+(,-?\d+)*")
+_IDS = re.compile(r"-?\d+(\s*,\s*-?\d+)*")
 
 
 def parse_groups(text: str, irreps_up_to: int = 3) -> List[basisgen.Group]:
@@ -63,49 +64,75 @@ def parse_groups(text: str, irreps_up_to: int = 3) -> List[basisgen.Group]:
     return out
 
 
-def parse_representations(spec: str, G: basisgen.Group) -> List[Tuple[str, Representation]]:
-    """``(canonical spec, representation)`` pairs for one representation spec of ``G``.
+def notation_of(spec: str) -> str:
+    """The representation notation (:mod:`basisgen.notation`) of a command-line spec.
 
-    Specs: ``regular``, ``trivial``, ``irreps`` (every irrep, each its own representation),
-    ``irrep:1`` / ``irrep:1,1`` (or just ``1`` / ``1,1``), ``quotient:2`` (D_N: ``quotient:none,2`` for the
-    rotations C_2, ``quotient:0,2`` for D_2 with axis index 0).
+    The notation passes through; two shorthands are rewritten: an irrep id (``1``, ``1,1``) is
+    ``irrep(1)``/``irrep(1,1)``, and the older ``irrep:1,1`` and ``quotient:none,2`` (``quotient:2``)
+    spellings are ``irrep(1,1)`` and ``quotient((None, 2))`` (``quotient(2)``).
+
+    Examples
+    --------
+    >>> [notation_of(s) for s in ("1,1", "irrep:1", "quotient:none,2", "quotient((0, 2))")]
+    ['irrep(1,1)', 'irrep(1)', 'quotient((None, 2))', 'quotient((0, 2))']
+    """
+    s = spec.strip()
+    if _IDS.fullmatch(s):
+        return f"irrep({s})"
+    kind, colon, arg = s.partition(":")
+    if colon and kind.strip().lower() == "irrep" and _IDS.fullmatch(arg.strip()):
+        return f"irrep({arg.strip()})"
+    if colon and kind.strip().lower() == "quotient":
+        ids = ["None" if p.strip().lower() == "none" else p.strip() for p in arg.split(",")]
+        return f"quotient({ids[0]})" if len(ids) == 1 else f"quotient(({', '.join(ids)}))"
+    return s
+
+
+def parse_representations(spec: str, G: basisgen.Group) -> List[Tuple[str, Representation]]:
+    """``(notation, representation)`` pairs for one representation spec of ``G``.
+
+    A spec is one representation in the notation of :mod:`basisgen.notation` (``regular``, ``trivial``,
+    ``irrep(1)``, ``irrep(1, 1)``, ``quotient((None, 2))``, ``induced((None, 4), irrep(1))``, an irrep's
+    name ``irrep_1,1``), a shorthand of :func:`notation_of` (``1,1``), or ``irreps``: every irrep of
+    ``G``, each its own representation.
 
     Examples
     --------
     >>> [s for s, _ in parse_representations("irreps", basisgen.dihedral_group(2))]
-    ['irrep:0,0', 'irrep:1,0', 'irrep:1,1', 'irrep:0,1']
-    >>> parse_representations("quotient:2", basisgen.cyclic_group(8))[0][1].size
+    ['irrep(0, 0)', 'irrep(1, 0)', 'irrep(1, 1)', 'irrep(0, 1)']
+    >>> parse_representations("quotient(2)", basisgen.cyclic_group(8))[0][1].size
     4
     """
-    s = spec.strip().lower()
-    if s == "regular":
-        if G.continuous:
-            raise ValueError(f"{G.name} has no regular representation (a continuous group); use irreps or irrep:K")
-        return [("regular", G.regular_representation)]
-    if s == "trivial":
-        return [("trivial", G.trivial_representation)]
-    if s == "irreps":
-        return [(_irrep_spec(psi.id), Representation.from_irrep(psi)) for psi in G.irreps]
-    body = s[len("irrep:"):] if s.startswith("irrep:") else s
-    if _IDS.fullmatch(body):
-        ids = tuple(int(x) for x in body.split(","))
-        return [(_irrep_spec(ids), G.irrep_representation(*ids))]
-    if s.startswith("quotient:"):
-        parts = s[len("quotient:"):].split(",")
-        try:
-            values = tuple(None if p == "none" else int(p) for p in parts)
-        except ValueError:
-            raise ValueError(f"quotient ids are ints or 'none', got {spec!r}") from None
-        if G.continuous:
-            raise ValueError(f"{G.name} has no quotient representations here (a continuous group)")
-        subgroup_id = values[0] if len(values) == 1 else values
-        return [(s, G.quotient_representation(subgroup_id))]
-    raise ValueError(f"unknown representation {spec!r}; valid: regular, trivial, irreps, irrep:K or irrep:J,K, "
-                     "quotient:M")
+    if spec.strip() == "irreps":
+        return [(notation.format_term(notation.Term(1, "irrep", psi.id)), Representation.from_irrep(psi))
+                for psi in G.irreps]
+    text = notation_of(spec)
+    terms = notation.parse(text).terms
+    if len(terms) != 1 or terms[0].count != 1:
+        count = sum(term.count for term in terms)
+        raise InvalidValueError(f"{spec!r} names {count} fields; give one representation (e.g. regular or "
+                                "irrep(1)), or irreps for every irrep")
+    term = terms[0]
+    if term.kind == "regular" and G.continuous:
+        raise InvalidValueError(f"{G.name} has no regular representation (a continuous group); use irreps or "
+                                "irrep(K)")
+    return [(notation.format_term(term), notation.representation(G, term, text))]
 
 
-def _irrep_spec(ids: Sequence[int]) -> str:
-    return "irrep:" + ",".join(str(i) for i in ids)
+def parse_irrep(spec: str, G: basisgen.Group) -> Irrep:
+    """The irrep of ``G`` that ``spec`` names: an id (``1``, ``1,1``), ``irrep(1, 1)``, ``irrep_1,1`` or
+    ``trivial``.
+
+    Examples
+    --------
+    >>> parse_irrep("irrep(1, 1)", basisgen.dihedral_group(4)) == parse_irrep("1,1", basisgen.dihedral_group(4))
+    True
+    """
+    if spec.strip() != "irreps":
+        (_, rho), = parse_representations(spec, G)
+        if rho.irreducible:
+            return rho.irreps[0]
+    raise InvalidValueError(f"{spec!r} is not an irrep of {G.name}; give an id (1 or 1,1) or irrep(...)")
 
 
 @dataclass(frozen=True)
@@ -134,7 +161,9 @@ class Task:
 class RecordingCache(BasisCache):
     """A :class:`cache.BasisCache` that records, per distinct key, whether :meth:`get` created or reused it.
 
-    ``records`` maps digests to dicts: group, in, out, kernel_size, dilation, dtype, status (``created``,
+    It hooks the one place every :meth:`get` passes through once the basis parameters are built, so it
+    shares ``get``'s signature rather than copying it.  ``records`` maps digests to dicts: group, in, out,
+    kernel_size, dilation, dtype (of the returned basis's ``array``), status (``created``,
     ``reused``, ``computed`` when no cache directory was writable, ``empty`` when no kernel exists),
     seconds, elements, bytes, key and path.
     """
@@ -143,24 +172,21 @@ class RecordingCache(BasisCache):
         super().__init__(roots)
         self.records: Dict[str, Dict[str, Any]] = {}
 
-    def get(self, in_repr, out_repr, kernel_size, dilation=1, rings=None, sigma=None, frequencies_cutoff=None,
-            maximum_offset=None, basis_filter=None, axis=None, dtype=np.float32):
-        kwargs = dict(dilation=dilation, rings=rings, sigma=sigma, frequencies_cutoff=frequencies_cutoff,
-                      maximum_offset=maximum_offset, axis=axis, dtype=dtype)
-        if basis_filter is not None:    # not cacheable: nothing to record
-            return super().get(in_repr, out_repr, kernel_size, basis_filter=basis_filter, **kwargs)
-        key = self.key(in_repr, out_repr, kernel_size, **kwargs)
+    def _get(self, in_repr, out_repr, params, dtype):
+        if params.basis_filter is not None:    # not cacheable: nothing to record
+            return super()._get(in_repr, out_repr, params, dtype)
+        key = self.key(in_repr, out_repr, params)
         before = dict(self.stats)
         t0 = time.perf_counter()
         try:
-            basis = super().get(in_repr, out_repr, kernel_size, **kwargs)
+            basis = super()._get(in_repr, out_repr, params, dtype)
         except EmptyBasisError:
-            self._record(key, in_repr, out_repr, kernel_size, kwargs, None, before, t0)
+            self._record(key, in_repr, out_repr, params, dtype, None, before, t0)
             raise
-        self._record(key, in_repr, out_repr, kernel_size, kwargs, basis, before, t0)
+        self._record(key, in_repr, out_repr, params, dtype, basis, before, t0)
         return basis
 
-    def _record(self, key, in_repr, out_repr, kernel_size, kwargs, basis, before, t0) -> None:
+    def _record(self, key, in_repr, out_repr, params, dtype, basis, before, t0) -> None:
         if key.digest in self.records:      # a second get of the same key is a memo hit: keep the first
             return
         delta = {k: self.stats[k] - before[k] for k in before}
@@ -168,9 +194,9 @@ class RecordingCache(BasisCache):
                   else "computed" if delta["computed"] else "reused")
         path = self.locate(key)
         self.records[key.digest] = {
-            "group": in_repr.group.name, "in": in_repr.name, "out": out_repr.name, "kernel_size": int(kernel_size),
-            "dilation": int(kwargs["dilation"]), "dtype": np.dtype(kwargs["dtype"]).name, "status": status,
-            "seconds": time.perf_counter() - t0, "elements": 0 if basis is None else len(basis),
+            "group": in_repr.group.name, "in": in_repr.name, "out": out_repr.name,
+            "kernel_size": int(params.kernel_size), "dilation": int(params.dilation), "dtype": np.dtype(dtype).name,
+            "status": status, "seconds": time.perf_counter() - t0, "elements": 0 if basis is None else len(basis),
             "bytes": path.stat().st_size if path is not None else 0, "key": key.digest,
             "path": None if path is None else str(path)}
 

@@ -19,11 +19,21 @@ The filter between an output field o and an input field i is ``K = Q_out K_irr Q
 Per output entry this costs about ``E + S_out`` multiply-adds (E: elements per row, about 20 for
 C8/D8 with k=5) where e2cnn's dense ``(B, S_out, S_in, P)`` basis costs ``B`` (88 for C8, 176 for
 D8), and the memory held is ``M`` and ``Q_out``: 7 MB for a D16 regular -> regular k=7 layer, not
-e2cnn's 115 MB.  The basis tensors are derived data, held as plain attributes (moved by ``.to()``),
-never buffers: they stay out of ``state_dict()`` and DistributedDataParallel does not broadcast them.
+e2cnn's 115 MB.  The basis tensors are derived data (:class:`~e2layers._derived.DerivedTensors`), held as
+plain attributes moved by ``.to()``, never buffers: they stay out of ``state_dict()`` and
+DistributedDataParallel does not broadcast them.  The cache holds every basis in float64; the expansion
+holds it in its dtype and, when ``.double()``/``.half()``/``.to(dtype)`` change it, re-derives it from
+the float64 basis it already holds (no cache access, no sampling).
+
+When the filter is expanded anyway (training) and a batch has few output positions, changing the basis
+of the convolution's *output* costs less than changing that of the filter: :meth:`BasisExpansion.rows_filter`
+and :meth:`BasisExpansion.rows_to_channels` are the two halves of that path, and
+:meth:`BasisExpansion.output_basis_pays` the cost rule that chooses it.
 """
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -31,8 +41,11 @@ import torch
 
 from basisgen import cache as basis_cache
 from basisgen.errors import EmptyBasisError, InvalidTypeError, InvalidValueError
+from basisgen.radial import KernelParams, as_params
 from basisgen.representation import Representation
 from basisgen.sampling import SampledBasis, angular_count
+
+from ._derived import DerivedTensors
 
 _WEIGHT_COLUMNS = ("in_irrep", "out_irrep", "in_irrep_code", "out_irrep_code", "in_irreps_position",
                    "out_irreps_position", "radius", "in_field_position", "out_field_position")
@@ -118,6 +131,11 @@ def _row_basis(basis: SampledBasis) -> tuple:
     return index, M
 
 
+def _row_matrix(basis: SampledBasis) -> np.ndarray:
+    """``M`` of :func:`_row_basis` alone (float64): the exact values a pair's basis tensor is re-derived from."""
+    return _row_basis(basis)[1]
+
+
 def _gather_rows(W: torch.Tensor, index: torch.Tensor, n_out: int) -> torch.Tensor:
     """``W_a``: the weights of row a's elements for every (out field, in field) pair, ``(S_out, OI, E)``."""
     S, E = index.shape
@@ -175,7 +193,7 @@ class _PairExpansion(torch.autograd.Function):
         return _weights_gradient(grad_Kp.view(S, -1, M.shape[2]), index, M, ctx.B), None, None, None, None
 
 
-class BasisExpansion(torch.nn.Module):
+class BasisExpansion(DerivedTensors):
     """Expands a weight vector into the filter of a steerable convolution between fields.
 
     Parameters
@@ -183,13 +201,14 @@ class BasisExpansion(torch.nn.Module):
     in_reprs, out_reprs:
         The representations of the input and output fields, in order (basisgen representations).
     kernel_size:
-        The filter size; further keyword arguments (dilation, rings, sigma, frequencies_cutoff,
-        maximum_offset, basis_filter, axis) are passed to the basis cache.
+        A :class:`basisgen.radial.BasisParams` (the filter size and every basis setting), or the filter
+        size, with the other settings (dilation, rings, sigma, frequencies_cutoff, maximum_offset,
+        basis_filter, axis) as keyword arguments.
     cache:
         The :class:`cache.BasisCache` to use (default: the process's).
     dtype:
-        ``torch.float32`` (default) or ``torch.float64``: the precision the basis is sampled and held
-        in (a float64 layer should hold a float64 basis).
+        ``torch.float32`` (default) or ``torch.float64``: the precision the basis is held in (the cache
+        stores float64; ``.double()`` later re-derives it exactly).
 
     Examples
     --------
@@ -202,13 +221,17 @@ class BasisExpansion(torch.nn.Module):
     (True, 0)
     """
 
-    def __init__(self, in_reprs: Sequence[Representation], out_reprs: Sequence[Representation], kernel_size: int,
-                 cache: Optional["basis_cache.BasisCache"] = None, dtype: torch.dtype = torch.float32,
-                 **basis_kwargs):
+    #: the output-side change of basis is used when ``OUTPUT_BASIS_FACTOR * (output positions) <= c_in * k^2``
+    #: (measured on 2 cores: benchmarks/RESULTS.md)
+    OUTPUT_BASIS_FACTOR = 2
+
+    def __init__(self, in_reprs: Sequence[Representation], out_reprs: Sequence[Representation],
+                 kernel_size: Union[int, KernelParams], cache: Optional["basis_cache.BasisCache"] = None,
+                 dtype: torch.dtype = torch.float32, **basis_kwargs):
         super().__init__()
         if dtype not in (torch.float32, torch.float64):
             raise InvalidValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-        np_dtype = np.float32 if dtype == torch.float32 else np.float64
+        params = as_params(kernel_size, **basis_kwargs)
         if not in_reprs or not out_reprs:
             raise InvalidValueError("in_reprs and out_reprs must be non-empty lists of representations")
         group = in_reprs[0].group
@@ -216,8 +239,8 @@ class BasisExpansion(torch.nn.Module):
             if rho.group != group:
                 raise InvalidValueError(f"all field representations must share one group: {group.name} vs {rho.group.name}")
         cache = cache or basis_cache.default_cache()
-        self.kernel_size = kernel_size
-        self.basis_dtype = dtype
+        self.params = params
+        self.kernel_size = params.kernel_size
         self.in_size = sum(r.size for r in in_reprs)
         self.out_size = sum(r.size for r in out_reprs)
         in_fields, out_fields = _field_channels(in_reprs), _field_channels(out_reprs)
@@ -227,7 +250,6 @@ class BasisExpansion(torch.nn.Module):
         out_offsets = np.cumsum([0] + [len(r.irreps) for r in out_reprs])
         self._pairs: List[_Pair] = []
         self._attributes: List[PairAttributes] = []
-        self._tensor_names: List[str] = []
         # per pair: the sampled basis and its representations, for the per-weight attribute dicts (built lazily)
         self._pair_bases: List[Tuple[SampledBasis, Representation, Representation]] = []
         self._block_info: Optional[List[List[Dict[str, Any]]]] = None
@@ -238,17 +260,18 @@ class BasisExpansion(torch.nn.Module):
         placement, start, rows = [], 0, 0
         for in_name, out_name in sorted((i, o) for i in unique_in for o in unique_out):
             try:
-                basis = cache.get(unique_in[in_name], unique_out[out_name], kernel_size, dtype=np_dtype,
-                                  **basis_kwargs)
+                basis = cache.get(unique_in[in_name], unique_out[out_name], params)
             except EmptyBasisError:
                 continue
             n_out, n_in = len(out_fields[out_name]), len(in_fields[in_name])
             S_out, S_in = unique_out[out_name].size, unique_in[in_name].size
             tag = len(self._pairs)
             index, M = _row_basis(basis)
-            self._hold(f"_index_{tag}", torch.as_tensor(index))
-            self._hold(f"_basis_{tag}", torch.as_tensor(M, dtype=dtype))
-            self._hold(f"_q_out_{tag}", torch.tensor(basis.change_of_basis_out, dtype=dtype))
+            self.register_derived(f"_index_{tag}", torch.as_tensor(index))
+            self.register_derived(f"_basis_{tag}", torch.as_tensor(M, dtype=dtype),
+                                  exact=functools.partial(_row_matrix, basis))
+            self.register_derived(f"_q_out_{tag}", torch.tensor(basis.change_of_basis_out, dtype=dtype),
+                                  exact=basis.change_of_basis_out)
             self._q_out_identity.append(bool(np.array_equal(basis.change_of_basis_out, np.eye(S_out))))
             self._pairs.append(_Pair(start, len(basis), n_out, n_in, S_out, S_in))
             self._pair_bases.append((basis, unique_in[in_name], unique_out[out_name]))
@@ -269,7 +292,7 @@ class BasisExpansion(torch.nn.Module):
         self._dimension = start
         if start == 0:
             raise EmptyBasisError(f"no kernel maps fields {[r.name for r in in_reprs]} to "
-                                  f"{[r.name for r in out_reprs]} with kernel_size={kernel_size} and {basis_kwargs}")
+                                  f"{[r.name for r in out_reprs]} with {params}")
         # one pair covering every channel in field order needs no placement
         single = len(self._pairs) == 1 and self._pairs[0].n_out * self._pairs[0].S_out == self.out_size \
             and self._pairs[0].n_in * self._pairs[0].S_in == self.in_size \
@@ -282,22 +305,17 @@ class BasisExpansion(torch.nn.Module):
             place = np.full((self.out_size, self.in_size), rows, dtype=np.int64)
             for offset, oc, ic, n_rows, n_cols in placement:
                 place[np.ix_(oc, ic)] = offset + np.arange(n_rows * n_cols).reshape(n_rows, n_cols)
-            self._hold("_placement", torch.as_tensor(place.reshape(-1)))
+            self.register_derived("_placement", torch.as_tensor(place.reshape(-1)))
 
     # ---- the derived tensors -------------------------------------------------------------------------------
-    def _hold(self, name: str, tensor: torch.Tensor) -> None:
-        setattr(self, name, tensor)
-        self._tensor_names.append(name)
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        for name in self._tensor_names:
-            setattr(self, name, fn(getattr(self, name)))
-        return self
+    @property
+    def basis_dtype(self) -> torch.dtype:
+        """The dtype the basis is held in (follows ``.double()``/``.float()``/``.to(dtype)``)."""
+        return self._basis_0.dtype
 
     def basis_tensors(self) -> Dict[str, torch.Tensor]:
         """The derived tensors the expansion holds (the bases, changes of basis and indices)."""
-        return {name: getattr(self, name) for name in self._tensor_names}
+        return self.derived_tensors()
 
     def basis_nbytes(self) -> int:
         """Bytes held by :meth:`basis_tensors` (e2cnn holds 115 MB for one D16 regular 32 -> 32 k=7 layer)."""
@@ -434,9 +452,9 @@ class BasisExpansion(torch.nn.Module):
         ``(c_out, c_in, k, k)`` has its output channels in the output irreps' basis, ordered (irreps row a,
         output field o), and ``Q_out (S_out, S_out)`` maps each field's rows to its channels.
 
-        ``y = conv(x, filter)`` followed by ``Q_out`` on each output field equals ``conv(x, self(weights))``;
-        where a batch has fewer output positions than the filter has entries per output channel, changing
-        the basis of the output is the cheaper of the two (:class:`~e2layers.nn.R2Conv` does so).
+        ``y = conv(x, filter)`` followed by ``Q_out`` on each output field (:meth:`rows_to_channels`) equals
+        ``conv(x, self(weights))``; where a batch has few output positions (:meth:`output_basis_pays`),
+        changing the basis of the output is the cheaper of the two (:class:`~e2layers.nn.R2Conv` does so).
 
         Examples
         --------
@@ -460,6 +478,29 @@ class BasisExpansion(torch.nn.Module):
         M, q_out = self._pair_tensors(0, weights.dtype)
         Kp = _PairRows.apply(weights.view(n_out * n_in, B), self._index_0, M, n_out)
         return Kp.view(self.out_size, self.in_size, k, k), q_out
+
+    def output_basis_pays(self, output_positions: int) -> bool:
+        """Whether convolving with :meth:`rows_filter` and changing the basis of the output
+        (:meth:`rows_to_channels`) costs less than expanding the whole filter, for a convolution with
+        ``output_positions`` (batch x height x width) outputs: when there are fewer of them than the filter
+        has entries per output channel (up to :attr:`OUTPUT_BASIS_FACTOR`).  Only a
+        :attr:`single_field_type` expansion has that path."""
+        return self.single_field_type and \
+            self.OUTPUT_BASIS_FACTOR * output_positions <= self.in_size * self.kernel_size ** 2
+
+    def rows_to_channels(self, y: torch.Tensor, q_out: torch.Tensor) -> torch.Tensor:
+        """The output ``(b, c_out, ...)`` of a convolution with :meth:`rows_filter`'s filter, channels ordered
+        (irreps row, output field), mapped by ``Q_out`` to the channels (output field, channel of the field):
+        the output of the convolution with ``self(weights)``, contiguous.  No autograd node needs the result,
+        so it may be updated in place."""
+        b, spatial = y.shape[0], y.shape[2:]
+        S = q_out.shape[0]
+        n = self.out_size // S
+        if not self.rows_are_channels:
+            y = torch.matmul(q_out, y.reshape(b, S, n * math.prod(spatial))).view(b, S, n, *spatial)
+        else:
+            y = y.view(b, S, n, *spatial)
+        return y.transpose(1, 2).contiguous().view(b, self.out_size, *spatial)
 
     def _check_weights(self, weights: torch.Tensor) -> None:
         if weights.shape != (self._dimension,):

@@ -7,15 +7,20 @@ elements (multiples of 90 degrees and flips whose mirror line is on the grid).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Tuple
 
 import numpy as np
-import scipy.ndimage
 import torch
 
+from basisgen._lazy import lazy_import
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from . import group as groups
+
+if TYPE_CHECKING:
+    from . import kernels
+
+scipy = lazy_import("scipy.ndimage")
 
 __all__ = ["GSpace", "GeneralOnR2", "Rot2dOnR2", "FlipRot2dOnR2", "Flip2dOnR2", "TrivialOnR2"]
 

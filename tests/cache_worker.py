@@ -9,12 +9,14 @@ repository root on ``$PYTHONPATH``.  Modes (the JSON argument holds the mode's s
     ``<out>/<name>-<round>.npz`` and the stats and warnings to ``<out>/<name>-<round>.json``.  With
     ``flock_unsupported``, ``fcntl.flock`` fails as on a filesystem without locks.
 ``pause-in-publish``
-    Get one configuration with ``cache.entry.before_publish`` writing the temporary path to a marker
-    file and then sleeping, so that the parent can SIGKILL it between write and publish.
+    Get one configuration with this process's ``os.replace`` wrapped so that publishing a cache entry
+    first writes the temporary path to a marker file and then sleeps, so that the parent can SIGKILL it
+    between write and publish (the library has no test hook: the worker patches its own process).
 ``get``
     Get the configurations once from a fresh cache; save arrays and stats like ``hammer``.
 ``churn``
-    Get a long sequence of distinct keys (one sigma each) until killed.
+    Derive the configuration once in memory (so that the lazily loaded derivation machinery is in), write
+    ``ready``, then get a long sequence of distinct keys (one sigma each) until killed.
 ``keys``
     Print the digests of ``cache.basis_key`` for the configurations, as JSON.
 
@@ -39,7 +41,7 @@ def make_config(spec):
     Keys: ``group`` (a name for :func:`basisgen.group_from_name`), ``k``, ``in``/``out`` (``regular``,
     ``trivial`` or ``permuted`` -- the regular representation in a permuted basis, same irreps and name),
     and any keyword of ``get`` (``dilation``, ``rings``, ``sigma``, ``frequencies_cutoff``,
-    ``maximum_offset``, ``axis``, ``dtype``).
+    ``maximum_offset``, ``axis``, ``dtype``: only that of the returned ``array``, default float64).
     """
     import basisgen
 
@@ -57,7 +59,6 @@ def make_config(spec):
         raise ValueError(f"unknown representation {name!r}")
 
     kwargs = {k: v for k, v in spec.items() if k not in ("group", "k", "in", "out", "name")}
-    kwargs.setdefault("dtype", "float32")   # BasisCache.get's default (sample_basis defaults to float64)
     return representation(spec.get("in", "regular")), representation(spec.get("out", "regular")), spec["k"], kwargs
 
 
@@ -117,16 +118,19 @@ def hammer(settings) -> None:
 
 def pause_in_publish(settings) -> None:
     from basisgen import cache
-    import basisgen.cache.entry
+    from basisgen.cache.safe_io import TMP_PREFIX
 
     marker = Path(settings["marker"])
+    replace = os.replace
 
-    def hook(tmp):
-        marker.with_suffix(".part").write_text(str(tmp))
-        os.replace(marker.with_suffix(".part"), marker)
-        time.sleep(600)
+    def paused_replace(src, dst, **kwargs):
+        if Path(src).name.startswith(TMP_PREFIX) and str(dst).endswith(".h5"):   # the cache publishing an entry
+            marker.with_suffix(".part").write_text(str(src))
+            replace(marker.with_suffix(".part"), marker)
+            time.sleep(600)
+        return replace(src, dst, **kwargs)
 
-    cache.entry.before_publish = hook
+    os.replace = paused_replace
     in_repr, out_repr, k, kwargs = make_config(settings["config"])
     cache.BasisCache().get(in_repr, out_repr, k, **kwargs)
 
@@ -150,8 +154,11 @@ def get(settings) -> None:
 def churn(settings) -> None:
     from basisgen import cache
 
+    import basisgen
+
     c = cache.BasisCache()
     in_repr, out_repr, k, kwargs = make_config(settings["config"])
+    basisgen.sample_basis(in_repr, out_repr, k, **kwargs)    # in memory: loads what deriving needs before "ready"
     Path(settings["ready"]).touch()
     for sigma in settings["sigmas"]:
         c.get(in_repr, out_repr, k, sigma=sigma, **kwargs)
@@ -160,16 +167,12 @@ def churn(settings) -> None:
 def keys(settings) -> None:
     from basisgen import cache
     from basisgen.radial import basis_params
-    from basisgen.sampling import resolve_axis
 
     digests = []
     for spec in settings["configs"]:
         in_repr, out_repr, k, kw = make_config(spec)
-        params = basis_params(k, kw.get("dilation", 1), kw.get("rings"), kw.get("sigma"),
-                              kw.get("frequencies_cutoff"), kw.get("maximum_offset"))
-        key = cache.basis_key(in_repr, out_repr, params, resolve_axis(in_repr.group, kw.get("axis")),
-                              kw["dtype"])
-        digests.append(key.digest)
+        kw.pop("dtype", None)                    # not part of the key: one float64 entry serves every dtype
+        digests.append(cache.basis_key(in_repr, out_repr, basis_params(k, **kw)).digest)
     print(json.dumps(digests))
 
 

@@ -35,7 +35,7 @@ from basisgen import cache
 import basisgen.cache.store
 import basisgen.cache.layout
 from basisgen.radial import basis_params
-from basisgen.sampling import resolve_axis, sample_basis
+from basisgen.sampling import sample_basis
 from basisgen.cache import BasisCache, basis_key, cache_roots
 from basisgen.cache.entry import read_entry
 from cache_worker import make_config
@@ -46,7 +46,7 @@ WORKER = Path(__file__).with_name("cache_worker.py")
 
 # ---- helpers ---------------------------------------------------------------------------------------
 def spec(group, k, name=None, **kwargs):
-    """A JSON configuration understood by :func:`cache_worker.make_config` (dtype defaults to float32)."""
+    """A JSON configuration understood by :func:`cache_worker.make_config` (dtype defaults to float64)."""
     return {"name": name or f"{group}-k{k}", "group": group, "k": k, **kwargs}
 
 
@@ -87,9 +87,8 @@ def kill_all(procs):
 
 def key_of(config):
     in_repr, out_repr, k, kw = make_config(config)
-    params = basis_params(k, kw.get("dilation", 1), kw.get("rings"), kw.get("sigma"), kw.get("frequencies_cutoff"),
-                          kw.get("maximum_offset"))
-    return basis_key(in_repr, out_repr, params, resolve_axis(in_repr.group, kw.get("axis")), kw["dtype"])
+    kw.pop("dtype", None)
+    return basis_key(in_repr, out_repr, basis_params(k, **kw))
 
 
 def entry_path(root, config):
@@ -109,8 +108,8 @@ def reference(config):
 
 
 def assert_same_array(got, config):
-    """``got`` equals sample_basis's ``.array``: bit for bit in float64; in float32 to rounding, because the
-    cache stores float32 blocks and expands those, while sample_basis expands its float64 blocks."""
+    """``got`` equals sample_basis's ``.array`` (the cache stores float64 blocks and expands them in the dtype
+    asked for, as sample_basis does): bit for bit in float64, to rounding in float32."""
     expected = reference(config).array
     assert got.dtype == expected.dtype and got.shape == expected.shape
     if got.dtype == np.float64:
@@ -156,8 +155,9 @@ def _fresh_default_cache():
 
 
 # ---- 1. many processes, one directory --------------------------------------------------------------
-HAMMER = [spec(g, k, dtype="float64") for g in ("C4", "C8", "D4") for k in (3, 5)] + \
-         [spec("C8", 5, name="C8-k5-float32"), spec("D4", 3, name="D4-k3-float32")]
+HAMMER = [spec(g, k) for g in ("C4", "C8", "D4") for k in (3, 5)] + \
+         [spec("C8", 5, name="C8-k5-float32", sigma=0.5, dtype="float32"),
+          spec("D4", 3, name="D4-k3-float32", dilation=2, dtype="float32")]
 N_PROCESSES = 8
 ROUNDS = 4      # 3 from an empty directory, then 1 in which every entry has been damaged
 
@@ -509,7 +509,8 @@ def test_read_only_cache_serves_hits_and_computes_misses_in_memory_with_one_warn
                                                                                        read_only):
     ro = tmp_path / "site-cache"
     hits = [spec("C4", 3), spec("C8", 3)]
-    misses = [spec("C4", 5), spec("C8", 5), spec("D4", 3), spec("D4", 5), spec("C4", 3, name="f64", dtype="float64")]
+    misses = [spec("C4", 5), spec("C8", 5), spec("D4", 3), spec("D4", 5),
+              spec("C4", 3, name="f32", sigma=0.5, dtype="float32")]
     populate(ro, hits)
     read_only(ro)
     before = snapshot(ro)
@@ -594,7 +595,6 @@ KEY_VARIANTS = [
     {**BASE, "frequencies_cutoff": -2},
     {**BASE, "maximum_offset": 0},
     {**BASE, "maximum_offset": 1},
-    {**BASE, "dtype": "float64"},
     {**BASE, "group": "C4"},
     {**BASE, "group": "D8"},
     {**BASE, "group": "D8", "axis": 0.0},
@@ -609,9 +609,10 @@ KEY_SYNONYMS = [
     {**BASE, "frequencies_cutoff": -1},
     {**BASE, "axis": 0.3},                      # C8 has no reflection
     {**BASE, "dilation": 1, "maximum_offset": None},
+    {**BASE, "dtype": "float32"},               # one float64 entry serves every dtype
 ]
 #: pinned: a change here invalidates every user's cache, so it must come with a SCHEMA_VERSION bump
-BASE_DIGEST = "754483a49689e5c035ef20633abd4223d8654f59dd9fb8f115e9c7fcfa1cb8e3"
+BASE_DIGEST = "498c1464c82ae55d9137a67d4bb8cd3e202130cdef17dcf1921fa8d9dad7eb78"
 
 
 def test_keys_are_the_same_in_separate_processes_and_differ_for_any_changed_parameter():
@@ -639,19 +640,48 @@ def test_key_of_a_callable_cutoff_is_that_of_its_values(tmp_path):
     numeric = get(c, {**BASE, "frequencies_cutoff": 2.0})
     in_repr, out_repr, k, kw = make_config(BASE)
     params = basis_params(k, frequencies_cutoff=lambda r: 2.0 * r)
-    assert basis_key(in_repr, out_repr, params, 0.0, "float32") == key_of({**BASE, "frequencies_cutoff": 2.0})
+    assert basis_key(in_repr, out_repr, params) == key_of({**BASE, "frequencies_cutoff": 2.0})
     c.clear_memo()
     np.testing.assert_array_equal(get(c, BASE, frequencies_cutoff=lambda r: 2.0 * r).array, numeric.array)
     assert c.stats["computed"] == 1 and c.stats["disk_hits"] == 1
     different = basis_params(k, frequencies_cutoff=lambda r: 2.5 * r)
-    assert basis_key(in_repr, out_repr, different, 0.0, "float32") != key_of({**BASE, "frequencies_cutoff": 2.0})
+    assert basis_key(in_repr, out_repr, different) != key_of({**BASE, "frequencies_cutoff": 2.0})
+
+
+def test_entries_of_an_older_schema_are_ignored_with_one_log_line(tmp_path, caplog):
+    """Schema 2 kept a float32 and a float64 entry per basis under ``v2/``: this version neither reads nor
+    touches them (one log line per root), and an entry carrying an older schema number where this version's
+    entries live is refused as damaged, never misread."""
+    root = tmp_path / "cache"
+    old = root / "v2" / "ab"
+    old.mkdir(parents=True)
+    (old / f"ab{'0' * 62}.h5").write_bytes(b"an entry of schema 2")
+    basisgen.cache.layout._logged_old.discard(str(root))
+    c = BasisCache([root])
+    with caplog.at_level(logging.INFO, logger="basisgen.cache.layout"):
+        assert_same_basis(get(c, BASE), BASE)
+        c.clear_memo()
+        assert_same_basis(get(c, BASE), BASE)
+        assert c.verify() == [] and [e.digest for e in c.entries()] == [key_of(BASE).digest]
+    logged = [r.getMessage() for r in caplog.records if "another schema version" in r.getMessage()]
+    assert len(logged) == 1 and str(root / "v2") in logged[0]
+    assert (old / f"ab{'0' * 62}.h5").read_bytes() == b"an entry of schema 2"
+    assert c.stats["computed"] == 1 and c.stats["disk_hits"] == 1
+
+    path = entry_path(root, BASE)
+    with h5py.File(path, "r+") as f:
+        f.attrs["schema"] = cache.SCHEMA_VERSION - 1
+    c = BasisCache([root])
+    with pytest.warns(RuntimeWarning, match="schema"):
+        assert_same_basis(get(c, BASE), BASE)
+    assert c.stats["corrupt"] == 1 and c.stats["computed"] == 1
 
 
 def test_change_of_basis_round_off_does_not_split_keys():
     in_repr, out_repr, k, kw = make_config(BASE)
     noisy = basisgen.change_basis(in_repr, np.eye(in_repr.size) + 1e-14, in_repr.name)
     params = basis_params(k)
-    assert basis_key(noisy, out_repr, params, 0.0, "float32") == basis_key(in_repr, out_repr, params, 0.0, "float32")
+    assert basis_key(noisy, out_repr, params) == basis_key(in_repr, out_repr, params)
 
 
 def test_basis_filter_is_computed_in_memory_and_the_log_says_why(tmp_path, caplog):

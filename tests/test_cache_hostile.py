@@ -4,7 +4,6 @@ file the cache did not create is ever deleted or moved.
 """
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
@@ -27,8 +26,7 @@ import basisgen
 from basisgen import cache
 from basisgen.cache import BasisCache
 from basisgen.cache.entry import checksum, read_entry
-from test_cache import (ROOT, assert_same_basis, entry_path, get, key_of, populate, reference, runtime_warnings,
-                        snapshot, spec)
+from test_cache import (ROOT, assert_same_basis, entry_path, get, key_of, populate, reference, snapshot, spec)
 
 C4 = spec("C4", 3)
 C8 = spec("C8", 5)
@@ -62,7 +60,7 @@ def test_a_crafted_export_with_a_valid_checksum_is_refused_on_import(tmp_path):
     source, target = tmp_path / "source", tmp_path / "target"
     good = populate(target, [C4])[0]
     path = populate(source, [C4])[0]
-    blocks = np.random.default_rng(0).standard_normal(h5py.File(path)["blocks"].shape).astype(np.float32)
+    blocks = np.random.default_rng(0).standard_normal(h5py.File(path)["blocks"].shape)
     rewrite(path, blocks=blocks)
     read_entry(path, key_of(C4).digest)            # the checksum and the structure are fine
     bundle = tmp_path / "poison.h5"
@@ -77,7 +75,7 @@ def test_a_crafted_export_with_a_valid_checksum_is_refused_on_import(tmp_path):
 def test_content_mode_refuses_a_poisoned_entry_that_default_mode_cannot_tell(tmp_path, monkeypatch):
     root = tmp_path / "cache"
     path = populate(root, [C4])[0]
-    blocks = np.random.default_rng(1).standard_normal(h5py.File(path)["blocks"].shape).astype(np.float32)
+    blocks = np.random.default_rng(1).standard_normal(h5py.File(path)["blocks"].shape)
     rewrite(path, blocks=blocks)
     monkeypatch.setenv("BASISGEN_CACHE_VERIFY", "content")
     c = BasisCache([root])

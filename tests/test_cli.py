@@ -102,16 +102,60 @@ def test_group_and_representation_specs():
         with pytest.raises(ValueError):
             parse_groups(bad)
     D4 = bg.dihedral_group(4)
-    assert [s for s, _ in parse_representations("irreps", D4)] == [f"irrep:{i},{j}" for i, j in
+    assert [s for s, _ in parse_representations("irreps", D4)] == [f"irrep({i}, {j})" for i, j in
                                                                    (p.id for p in D4.irreps)]
     assert parse_representations("1,1", D4)[0][1] == D4.irrep_representation(1, 1)
     assert parse_representations("quotient:none,2", D4)[0][1].size == 4
     assert parse_representations("quotient:0,2", D4)[0][1].size == 2
-    for bad in ("irrep:1", "quotient:x", "regularish"):
+    for bad in ("irrep:1", "quotient:x", "regularish", "irrep(1)", "2x regular", "regular + trivial", ""):
         with pytest.raises(ValueError):
             parse_representations(bad, D4)
     with pytest.raises(ValueError, match="no regular"):
         parse_representations("regular", bg.so2_group(3))
+
+
+def test_representation_specs_are_the_notation_of_field_types():
+    """--in/--out/-r read FieldType.parse's notation: the same text names the same representation, and the
+    canonical spec of a task reads back to it."""
+    D4, C8 = bg.dihedral_group(4), bg.cyclic_group(8)
+    H = D4.subgroup((None, 4))[0]
+    cases = [(D4, "regular", D4.regular_representation), (D4, "trivial", D4.trivial_representation),
+             (D4, "irrep(1, 1)", D4.irrep_representation(1, 1)), (D4, "irrep_1,0", D4.irrep_representation(1, 0)),
+             (D4, "quotient((None, 2))", D4.quotient_representation((None, 2))),
+             (D4, "quot((0,2))", D4.quotient_representation((0, 2))),
+             (D4, "induced((None, 4), irrep(1))", bg.induced_representation(D4, (None, 4), H.irrep(1))),
+             (C8, " irrep( 3 ) ", C8.irrep_representation(3)), (C8, "quotient[2]", C8.quotient_representation(2)),
+             (C8, "reg", C8.regular_representation)]
+    for G, text, expected in cases:
+        (spec, rho), = parse_representations(text, G)
+        assert rho.name == expected.name and rho.size == expected.size, text
+        np.testing.assert_allclose(rho.change_of_basis, expected.change_of_basis, atol=1e-12, err_msg=text)
+        (again, rho_again), = parse_representations(spec, G)
+        assert again == spec and rho_again.name == rho.name, text
+    assert parse_representations("irrep(1,1)", D4)[0][0] == parse_representations("1,1", D4)[0][0] == "irrep(1, 1)"
+    for text, fragment in [("irrep(1)", "have 2 ids, got 1"), ("banana", "unknown representation 'banana'"),
+                           ("quotient(3x)", "subgroup id"), ("2x regular", "names 2 fields"),
+                           ("irrep(" + "(" * 100 + ")", "MAX_NOTATION_DEPTH")]:
+        with pytest.raises(ValueError, match=re.escape(fragment)):
+            parse_representations(text, D4)
+
+
+def test_cli_options_read_the_notation(cache_dir):
+    by_notation = json.loads(run("inspect", "D4", "--in", "quotient((None,2))", "--out", "irrep(1,1)", "-k", 3,
+                                 "--json").stdout)
+    by_old_spelling = json.loads(run("inspect", "D4", "--in", "quotient:none,2", "--out", "1,1", "-k", 3,
+                                     "--json").stdout)
+    assert by_notation["cache"]["key"] == by_old_spelling["cache"]["key"]
+    assert by_old_spelling["cache"]["status"] == "reused"
+    assert run("latex", "D4", "--in", "irrep(1,1)", "--out", "irrep_1,0").stdout == \
+        run("latex", "D4", "--in", "1,1", "--out", "1,0").stdout
+    assert_one_line_error(run("latex", "D4", "--in", "regular", "--out", "1,0", code=2), "not an irrep of D4")
+    report = json.loads(run("precompute", "C4", "-r", "irrep(1)", "-r", "quotient(2)", "-k", 3, "--json").stdout)
+    assert sorted((e["in"], e["out"]) for e in report["entries"]) == sorted(
+        (a, b) for a in ("irrep_1", "quotient[2]") for b in ("irrep_1", "quotient[2]"))
+    assert {e["task"]["in_spec"] for e in report["entries"]} == {"irrep(1)", "quotient(2)"}
+    help_text = run("inspect", "--help").stdout + run("precompute", "--help").stdout
+    assert "irrep(1,1)" in help_text and "quotient((None,2))" in help_text
 
 
 def test_precompute_with_two_workers_then_verify(cache_dir):
@@ -367,7 +411,7 @@ def test_cache_import_errors_are_runtime_errors(cache_dir, tmp_path, monkeypatch
     (["latex", "X9", "--table"], 2, "unknown group 'X9'"),
     (["latex", "C4", "--in", "7", "--out", "1"], 2, "valid ids: 0, 1, 2"),
     (["latex", "C4"], 2, "give --in and --out"),
-    (["inspect", "D4", "--in", "irrep:1"], 2, "D4 has no irrep"),
+    (["inspect", "D4", "--in", "irrep:1"], 2, "the irreps of D4 have 2 ids, got 1"),
     (["inspect", "C8", "-k", "0"], 2, "kernel-size"),
     (["inspect", "O2", "--in", "0,0", "--out", "1,0"], 2, "empty at every frequency"),
     (["precompute", "C4", "-k", "3,x"], 2, "--kernel-size"),

@@ -142,11 +142,11 @@ def test_training_forward_with_the_output_basis_change_equals_the_filter_path(gr
     calls = []
     original = conv.basisexpansion.rows_filter
     conv.basisexpansion.rows_filter = lambda w: calls.append(1) or original(w)
-    conv.OUTPUT_BASIS_FACTOR = 0          # always: the output path
+    conv.basisexpansion.OUTPUT_BASIS_FACTOR = 0          # always: the output path
     y = conv(nn.GeometricTensor(x, t)).tensor
     assert calls, "the output-side path was not taken"
     grads = torch.autograd.grad(y.square().sum(), [x] + list(conv.parameters()))
-    conv.OUTPUT_BASIS_FACTOR = float("inf")   # never: the filter path
+    conv.basisexpansion.OUTPUT_BASIS_FACTOR = float("inf")   # never: the filter path
     calls.clear()
     y_ref = conv(nn.GeometricTensor(x, t)).tensor
     assert not calls
@@ -168,3 +168,38 @@ def test_expansion_gradient_is_the_exact_adjoint(group):
                                    [r.basisgen for r in out_type.representations], 3, dtype=torch.float64)
         w = torch.randn(expansion.dimension(), dtype=torch.float64, requires_grad=True)
         assert torch.autograd.gradcheck(expansion, (w,), eps=1e-6, atol=1e-8)
+
+
+def test_changing_the_dtype_reads_no_cache_and_derives_nothing():
+    """The cache holds one float64 entry per basis; .double()/.half()/.to(dtype) re-derive the held tensors
+    from the float64 basis the layer already has: no disk read, no memo lookup, no sampling, no write."""
+    from e2layers import gspaces, nn
+    r2 = gspaces.FlipRot2dOnR2(4)
+    t = nn.FieldType(r2, 2 * [r2.regular_repr] + [r2.irrep(1, 1)])
+    conv = nn.R2Conv(t, t, 5, padding=2)
+    c = cache.default_cache()
+    stats = dict(c.stats)
+    assert stats["computed"] >= 1 and stats["written"] == stats["computed"]
+    x = torch.randn(2, t.size, 9, 9, dtype=torch.float64)
+    conv.double()
+    assert c.stats == stats
+    assert all(v.dtype in (torch.float64, torch.int64) for v in conv.basisexpansion.basis_tensors().values())
+    assert conv.bias_expansion.dtype == torch.float64
+    # exactly the float64 layer built from scratch (not a widened float32 basis)
+    torch.set_default_dtype(torch.float64)
+    try:
+        fresh = nn.R2Conv(t, t, 5, padding=2)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    fresh.load_state_dict(conv.state_dict())
+    for name, tensor in fresh.basisexpansion.basis_tensors().items():
+        assert torch.equal(tensor, conv.basisexpansion.basis_tensors()[name]), name
+    torch.testing.assert_close(conv(nn.GeometricTensor(x, t)).tensor, fresh(nn.GeometricTensor(x, t)).tensor,
+                               rtol=0, atol=0)
+    stats = dict(c.stats)
+    conv.half()
+    conv.to(torch.float32)
+    conv.to(dtype=torch.float64)
+    conv.float()
+    assert c.stats == stats
+    assert conv.basisexpansion.basis_dtype == torch.float32 and len(conv.state_dict()) == 2

@@ -62,7 +62,7 @@ class Net(torch.nn.Module):
         flips = "Flip" in gs.name
         irrep1 = gs.irrep(1, 1) if flips else gs.irrep(1)
         irrep2 = gs.irrep(1, 2) if flips else gs.irrep(2)
-        trivial, used = gs.trivial_repr, set()
+        trivial = gs.trivial_repr
         t_in = nn.FieldType(gs, 3 * [trivial])
         self.wrap, self.unwrap = nn.TensorToGeometric(t_in), nn.GeometricToTensor()
         c = Chain(t_in)

@@ -382,10 +382,10 @@ def test_argument_errors():
                  lambda: nn.PointwiseMaxPoolAntialiased(0, 2)):
         with pytest.raises(TypeError, match="in_type"):
             make()
-    for sigma in (0, -1.0, "0.6", True):
-        with pytest.raises(ValueError, match="sigma"):
+    for sigma, error in ((0, ValueError), (-1.0, ValueError), ("0.6", TypeError), (True, TypeError)):
+        with pytest.raises(error, match="sigma"):
             nn.PointwiseMaxPoolAntialiased(t, 2, sigma=sigma)
-        with pytest.raises(ValueError, match="sigma"):
+        with pytest.raises(error, match="sigma"):
             nn.PointwiseAvgPoolAntialiased(t, sigma, 2)
     with pytest.raises(ValueError, match="kernel_size"):
         nn.NormMaxPool(anything, 0)

@@ -143,7 +143,7 @@ def test_ddp_two_ranks_match_a_single_process(tmp_path):
     # the shared cache: clean, one entry per key the network needs, each key fetched once per rank
     reference_cache = cache.default_cache()
     keys = {info.digest for info in reference_cache.entries()}
-    assert len(keys) == 4              # 2 convolutions x (float32 at construction, float64 after .double())
+    assert len(keys) == 2              # 2 convolutions: one float64 entry each (.double() reads no cache)
     shared_cache = cache.BasisCache([shared])
     assert shared_cache.verify() == []
     entries = shared_cache.entries()

@@ -7,13 +7,15 @@ irreps and the representations the group builds itself (regular, quotient, induc
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
-import scipy.sparse.csgraph
 
 import basisgen as bg
+from basisgen._lazy import lazy_import
 from basisgen.errors import InvalidTypeError, InvalidValueError
+
+scipy = lazy_import("scipy.sparse.csgraph")
 
 
 def _check_group(group: Any) -> None:

@@ -19,7 +19,8 @@ Examples
 from ._basis import Basis, EmptyBasisException, GaussianRadialProfile, KernelBasis, PolarBasis
 from ._r2 import (kernels_CN_act_R2, kernels_DN_act_R2, kernels_Flip_act_R2, kernels_O2_act_R2, kernels_SO2_act_R2,
                   kernels_Trivial_act_R2)
-from ._steerable import IrrepsBasis, SteerableKernelBasis
+from ._steerable import IrrepsBasis as IrrepsBasis  # public, beyond e2cnn's __all__: what SteerableKernelBasis takes
+from ._steerable import SteerableKernelBasis
 from ._utils import chi, psi, psichi
 
 __all__ = [

@@ -23,7 +23,8 @@ from .branching import *  # noqa: F401,F403
 from .concatenated import *  # noqa: F401,F403
 from .containers import *  # noqa: F401,F403
 from .network_export import *  # noqa: F401,F403
-from .equivariant_module import EquivariantModule, assert_equivariant, equivariance_errors
+from ._equivariance import act_on_fibres, assert_equivariant, equivariance_errors
+from .equivariant_module import EquivariantModule
 from .field_dropout import *  # noqa: F401,F403
 from .field_norm import *  # noqa: F401,F403
 from .field_type import FieldType
@@ -49,5 +50,5 @@ _FAMILIES = (antialiased, branching, concatenated, containers, field_dropout, fi
              norm_nonlinearity, norm_pool, pointwise, reshuffle, vectorfield)
 
 __all__ = (["FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "R2Conv", "R2ConvTransposed",
-            "R2Upsampling", "init", "assert_equivariant", "equivariance_errors"]
+            "R2Upsampling", "init", "assert_equivariant", "equivariance_errors", "act_on_fibres"]
            + sorted(name for family in _FAMILIES for name in family.__all__))

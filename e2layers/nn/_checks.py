@@ -1,12 +1,12 @@
-"""Argument checks shared by the modules of ``e2layers.nn`` (private: the names may change)."""
+"""Argument checks of ``e2layers.nn`` (private: the names may change): the numeric ones of
+:mod:`basisgen.checks`, re-exported, and the checks of field types and input shapes."""
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Any, Iterable, Optional, Tuple, Union
+from typing import Any, Iterable, Tuple, Union
 
-import numpy as np
-
+from basisgen.checks import (finite_float, flag, int_or_pair, integer, is_int, is_real,  # noqa: F401 (re-exported)
+                             nonnegative_int, one_of, positive_int, probability)
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from .field_type import FieldType
@@ -56,40 +56,6 @@ def check_shape(module: Any, input_shape: Iterable[int], spatial: bool) -> Tuple
         what = "(batch, %d, H, W)" % module.in_type.size if spatial else "(batch, %d, ...)" % module.in_type.size
         raise InvalidValueError(f"input_shape must be {what}, got {shape}")
     return shape
-
-
-def pair(value: Any, name: str, minimum: int) -> Tuple[int, int]:
-    """An int or a pair of ints, each at least ``minimum``, as a pair."""
-    result = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(result) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in result):
-        raise InvalidValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return result
-
-
-def finite_float(value: Any, name: str, above: Optional[float] = None) -> float:
-    """``value`` as a float: a real number (not a bool, a string or a complex number), finite, and greater
-    than ``above`` when given; else an error naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidTypeError(f"{name} must be a finite float, got {value!r} ({type(value).__name__})")
-    result = float(value)
-    if not math.isfinite(result) or (above is not None and not result > above):
-        bound = "" if above is None else f" > {above}"
-        raise InvalidValueError(f"{name} must be a finite float{bound}, got {value!r}")
-    return result
-
-
-def check_flag(value: Any, name: str) -> bool:
-    """``value`` as a bool: True, False, 0 or 1 (not a string, whose truth would be its length)."""
-    if not isinstance(value, (bool, int, np.bool_)) or value not in (0, 1):
-        raise InvalidTypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
-
-
-def probability(p: Any, name: str = "p") -> float:
-    """A probability in [0, 1] as a float."""
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise InvalidValueError(f"{name} must be a probability in [0, 1], got {p!r}")
-    return float(p)
 
 
 def pool_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:

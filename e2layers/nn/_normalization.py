@@ -15,7 +15,8 @@ import torch
 
 from basisgen.errors import InvalidValueError
 
-from ._checks import check_flag, check_shape  # noqa: F401 (check_flag: re-exported)
+from .._derived import DerivedTensors
+from ._checks import check_shape, finite_float
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -23,18 +24,13 @@ from .field_type import FieldType
 
 # ---- argument checks --------------------------------------------------------------------------------------
 def check_eps(eps: Any) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < float("inf"):
-        raise InvalidValueError(f"eps must be a positive finite float, got {eps!r}")
-    return float(eps)
+    """A positive finite ``eps``."""
+    return finite_float(eps, "eps", above=0)
 
 
 def check_momentum(momentum: Any) -> Optional[float]:
     """A momentum in [0, 1], or ``None`` for the cumulative average (as ``torch.nn.BatchNorm2d``)."""
-    if momentum is None:
-        return None
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
-        raise InvalidValueError(f"momentum must be a float in [0, 1] or None, got {momentum!r}")
-    return float(momentum)
+    return None if momentum is None else finite_float(momentum, "momentum", minimum=0, maximum=1)
 
 
 # ---- structure of a field type ----------------------------------------------------------------------------
@@ -112,27 +108,22 @@ def field_of_channel(in_type: FieldType) -> torch.Tensor:
 
 
 # ---- the base class ---------------------------------------------------------------------------------------
-class ExactBuffers(torch.nn.Module):
-    """Float buffers derived from float64 numbers (changes of basis, projections) that are re-derived at the
-    new precision on every ``.to()``/``.double()``: a float32 copy cast to float64 would keep float32's
-    rounding and break float64 equivariance at 1e-8."""
+class ExactBuffers(DerivedTensors):
+    """Float buffers derived from float64 numbers (changes of basis, projections), re-derived at the new
+    precision when ``.to()``/``.double()`` change it (:class:`~e2layers._derived.DerivedTensors`): a float32
+    copy cast to float64 would keep float32's rounding and break float64 equivariance at 1e-8."""
 
     def register_exact_buffer(self, name: str, value: Any) -> None:
-        self.__dict__.setdefault("_exact", {})[name] = np.asarray(value, dtype=np.float64)
-        self.register_buffer(name, torch.tensor(value, dtype=torch.get_default_dtype()), persistent=False)
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        for name, value in self.__dict__.get("_exact", {}).items():
-            old = self._buffers[name]
-            self._buffers[name] = torch.tensor(value, dtype=old.dtype, device=old.device)
-        return self
+        exact = np.asarray(value, dtype=np.float64)
+        self.register_derived(name, torch.tensor(exact, dtype=torch.get_default_dtype()), exact=exact, buffer=True)
 
 
 class FieldNormalization(ExactBuffers, EquivariantModule):
     """What the normalisation modules share: 4-D input checks, fields grouped by a key (in order of first
     appearance, as e2cnn), one gather/scatter for groups that are not contiguous, the running-average factor,
     and loading e2cnn ``state_dict``\\ s (whose derived buffers are checked against ours, then dropped)."""
+
+    check_atol = 1e-6
 
     def __init__(self, in_type: FieldType):
         super().__init__()
@@ -184,23 +175,6 @@ class FieldNormalization(ExactBuffers, EquivariantModule):
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         return check_shape(self, input_shape, True)
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
-        """As :meth:`EquivariantModule.check_equivariance`; in train mode every call starts from the current
-        running statistics, which are restored afterwards (the check leaves the module as it was)."""
-        saved = [(b, b.detach().clone()) for b in self.buffers()]
-
-        def restore(*_):
-            with torch.no_grad():
-                for b, value in saved:
-                    b.copy_(value)
-
-        handle = self.register_forward_pre_hook(restore)
-        try:
-            return super().check_equivariance(atol=atol, rtol=rtol)
-        finally:
-            handle.remove()
-            restore()
 
     def _e2cnn_derived(self) -> Dict[str, torch.Tensor]:
         """e2cnn's derived buffers (keys without prefix) and the values our field type implies."""

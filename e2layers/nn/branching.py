@@ -17,8 +17,9 @@ import torch
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from ._checks import check_field_type, check_shape
+from ._equivariance import act_on_fibres, check
 from ._memory_format import keep_memory_format
-from .equivariant_module import EquivariantModule, _probe, _random_input, _tolerance
+from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 
@@ -157,6 +158,8 @@ class BranchingModule(EquivariantModule):
     {'a': [4-Rotations: {regular, regular}], 'b': [4-Rotations: {irrep_0}]}
     """
 
+    check_atol = 1e-6
+
     def __init__(self, in_type: FieldType, labels: List[str], reshuffle: int = 0):
         super().__init__()
         check_field_type(in_type)
@@ -208,25 +211,6 @@ class BranchingModule(EquivariantModule):
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Dict[str, Tuple[int, ...]]:
         shape = check_shape(self, input_shape, False)
         return OrderedDict((label, (shape[0], t.size) + shape[2:]) for label, t in self.out_type.items())
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
-        """Random input, grid-exact elements; every branch compared: ``(element, mean absolute error)``."""
-        atol, rtol = _tolerance(atol, "atol"), _tolerance(rtol, "rtol")
-        x = _random_input(self)
-        result = []
-        with torch.no_grad():
-            ys = self(x)
-            for g in [g for g in self.space.testing_elements if self.space.is_grid_element(g)]:
-                outs = self(x.transform(g))
-                errors = []
-                for label in self._labels:
-                    out1, out2 = outs[label].tensor, ys[label].transform(g).tensor
-                    if not torch.allclose(out1, out2, atol=atol, rtol=rtol):
-                        raise AssertionError(f"BranchingModule is not equivariant under {g!r} on branch {label!r}: "
-                                             f"max error {(out1 - out2).abs().max().item():.3g}")
-                    errors.append((out1 - out2).abs().mean().item())
-                result.append((g, float(np.mean(errors))))
-        return result
 
     def export(self) -> BranchingExport:
         """A :class:`BranchingExport` returning ``Dict[str, Tensor]`` with the same channels per label."""
@@ -287,6 +271,8 @@ class MergeModule(EquivariantModule):
     ([4-Rotations: {irrep_0, regular}], [1.0, 0.0, 0.0, 0.0, 0.0])
     """
 
+    check_atol = 1e-6
+
     def __init__(self, modules: List[Tuple[EquivariantModule, Labels]]):
         super().__init__()
         pairs = _check_modules(modules)
@@ -343,25 +329,6 @@ class MergeModule(EquivariantModule):
 
     def _test_input_size(self) -> int:
         return max([m._test_input_size() for m in self._submodules()] + [10])
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
-        """Random inputs for every label, grid-exact elements: ``(element, mean absolute error)`` pairs."""
-        atol, rtol = _tolerance(atol, "atol"), _tolerance(rtol, "rtol")
-        dtype, device = _probe(self)
-        size = self._test_input_size()
-        x = {label: GeometricTensor(torch.randn(3, t.size, size, size, dtype=dtype, device=device), t)
-             for label, t in self.in_types.items()}
-        result = []
-        with torch.no_grad():
-            y = self(x)
-            for g in [g for g in self.gspace.testing_elements if self.gspace.is_grid_element(g)]:
-                out1 = self({label: t.transform(g) for label, t in x.items()}).tensor
-                out2 = y.transform(g).tensor
-                if not torch.allclose(out1, out2, atol=atol, rtol=rtol):
-                    raise AssertionError(f"MergeModule is not equivariant under {g!r}: max error "
-                                         f"{(out1 - out2).abs().max().item():.3g}")
-                result.append((g, (out1 - out2).abs().mean().item()))
-        return result
 
     def export(self) -> MergeExport:
         """A :class:`MergeExport` of the exported modules (modules of one or two inputs)."""
@@ -445,20 +412,7 @@ class MultipleModule(EquivariantModule):
                            ) -> List[Tuple[Any, float]]:
         """The usual check (``full_space_action``) or one under the fibre action alone (``transform_fibers``,
         every testing element, no interpolation)."""
-        if full_space_action:
-            return super().check_equivariance(atol=atol, rtol=rtol)
-        x = _random_input(self)
-        result = []
-        with torch.no_grad():
-            y = self(x)
-            for g in self.gspace.testing_elements:
-                out1 = self(x.transform_fibers(g)).tensor
-                out2 = y.transform_fibers(g).tensor
-                if not torch.allclose(out1, out2, atol=atol, rtol=rtol):
-                    raise AssertionError(f"MultipleModule is not equivariant under {g!r} (fibre action): max error "
-                                         f"{(out1 - out2).abs().max().item():.3g}")
-                result.append((g, (out1 - out2).abs().mean().item()))
-        return result
+        return check(self, atol, rtol, **({} if full_space_action else dict(action=act_on_fibres)))
 
     def export(self) -> MultipleExport:
         """A :class:`MultipleExport`: the exported branching and merging."""

@@ -21,7 +21,7 @@ import torch
 from basisgen.errors import InvalidValueError
 
 from ..group import Representation
-from ._checks import check_shape, check_supports
+from ._checks import check_shape, check_supports, one_of
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -175,13 +175,14 @@ class ConcatenatedNonLinearity(EquivariantModule):
     [[0.0, 3.0]]
     """
 
+    check_atol = 1e-6
+
     def __init__(self, in_type: FieldType, function: str = 'c_relu'):
         super().__init__()
         check_supports(in_type, "concatenated", "ConcatenatedNonLinearity",
                        "signed-permutation representations of finite groups: one-dimensional irreps, regular and "
                        "quotient representations", "Use NormNonLinearity or GatedNonLinearity1 for other fields.")
-        if function not in _FUNCTIONS:
-            raise InvalidValueError(f"function must be one of {list(_FUNCTIONS)}, got {function!r}")
+        one_of(function, "function", _FUNCTIONS)
         self.space = in_type.gspace
         self.in_type = in_type
         self._function = function
@@ -199,9 +200,6 @@ class ConcatenatedNonLinearity(EquivariantModule):
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = check_shape(self, input_shape, False)
         return (shape[0], self.out_type.size) + shape[2:]
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> ConcatenatedNonLinearityExport:
         """The equivalent :class:`ConcatenatedNonLinearityExport`."""

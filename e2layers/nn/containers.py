@@ -28,6 +28,8 @@ class IdentityModule(EquivariantModule):
     Identity()
     """
 
+    check_atol = 2e-6
+
     def __init__(self, in_type: FieldType):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
@@ -39,9 +41,6 @@ class IdentityModule(EquivariantModule):
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         return check_shape(self, input_shape, False)
-
-    def check_equivariance(self, atol: float = 2e-6, rtol: float = 1e-5):
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> torch.nn.Identity:
         """A ``torch.nn.Identity``."""
@@ -66,6 +65,8 @@ class SequentialModule(EquivariantModule):
     >>> type(net.export()).__name__
     'Sequential'
     """
+
+    check_atol = 2e-6
 
     def __init__(self, *args: EquivariantModule):
         super().__init__()
@@ -106,9 +107,6 @@ class SequentialModule(EquivariantModule):
 
     def _test_input_size(self) -> int:
         return max([m._test_input_size() for m in self._modules.values()] + [10])
-
-    def check_equivariance(self, atol: float = 2e-6, rtol: float = 1e-5):
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> torch.nn.Sequential:
         """A ``torch.nn.Sequential`` of the exported modules (same names)."""

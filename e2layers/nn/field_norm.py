@@ -25,11 +25,11 @@ import torch
 
 from basisgen.errors import InvalidValueError
 
-from ._checks import check_field_type, check_shape
+from ._checks import check_field_type, check_shape, flag
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
-from ._normalization import (ExactBuffers, check_eps, check_flag, field_of_channel, from_coordinates,
+from ._normalization import (ExactBuffers, check_eps, field_of_channel, from_coordinates,
                              invariant_basis, invariant_subspace)
 
 __all__ = ["FieldNorm"]
@@ -104,13 +104,15 @@ class FieldNorm(ExactBuffers, EquivariantModule):
     True
     """
 
+    check_atol = 1e-6
+
     def __init__(self, in_type: FieldType, eps: float = 1e-05, affine: bool = True, pixelwise: bool = False):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
         self.space = in_type.gspace
         self.eps = check_eps(eps)
-        self.affine = check_flag(affine, "affine")
-        self.pixelwise = check_flag(pixelwise, "pixelwise")
+        self.affine = flag(affine, "affine")
+        self.pixelwise = flag(pixelwise, "pixelwise")
         bases = [invariant_basis(r) for r in in_type.representations]
         direction = np.concatenate([b @ (b.T @ np.ones(b.shape[0])) for b in bases])
         norm2 = float(direction @ direction)
@@ -153,9 +155,6 @@ class FieldNorm(ExactBuffers, EquivariantModule):
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         return check_shape(self, input_shape, True)
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> FieldLayerNorm2d:
         """A plain :class:`FieldLayerNorm2d` (scriptable) computing the same normalisation (in eval mode, like

@@ -6,15 +6,17 @@ from collections import defaultdict
 from typing import Any, Dict, List
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse
 import torch
 
+from basisgen._lazy import lazy_import
+from basisgen.checks import is_int
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from ..gspaces import GSpace
 from ._memory_format import keep_memory_format
 from .field_notation import notation, parse_representations
+
+scipy = lazy_import("scipy.linalg", "scipy.sparse")
 
 __all__ = ["FieldType"]
 
@@ -180,7 +182,7 @@ class FieldType:
         """The fields at ``index`` (field indices), in that order."""
         n = len(self)
         for i in index:
-            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            if not is_int(i) or not -n <= i < n:
                 raise InvalidValueError(f"index must hold field indices in [0, {n}), got {i!r}")
         return FieldType(self.gspace, [self.representations[i] for i in index])
 

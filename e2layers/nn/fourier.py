@@ -26,8 +26,9 @@ import torch.nn.functional as F
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from .. import group as groups
+from .._derived import DerivedTensors
 from ..gspaces import GeneralOnR2
-from ._checks import check_flag, check_shape
+from ._checks import check_shape, flag, is_int, one_of, positive_int
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -126,7 +127,7 @@ def _grid(G: groups.Group, grid_args: tuple, grid_kwargs: dict) -> Tuple[list, s
     for arg in grid_args:
         if isinstance(arg, str) and kind is None:
             kind = arg
-        elif isinstance(arg, int) and not isinstance(arg, bool) and N is None:
+        elif is_int(arg) and N is None:
             N = arg
         else:
             raise InvalidTypeError(f"grid_args may hold one int N and one str type, got {grid_args!r}")
@@ -140,8 +141,8 @@ def _grid(G: groups.Group, grid_args: tuple, grid_kwargs: dict) -> Tuple[list, s
         return elements, f"{len(elements)} given elements"
     if (kind or "regular") != "regular":
         raise InvalidValueError(f"type must be 'regular' (for other grids pass grid=[group elements]), got {kind!r}")
-    if N is not None and (isinstance(N, bool) or not isinstance(N, int) or N < 1):
-        raise InvalidValueError(f"N must be a positive int (the number of rotations of the grid), got {N!r}")
+    if N is not None:
+        N = positive_int(N, "N")
     flips = (0, 1) if G.basisgen.has_reflection else None
     if G.continuous:
         if N is None:
@@ -170,7 +171,7 @@ def _sampling_matrix(G: groups.Group, ids: List[Tuple[int, ...]], grid: list) ->
     return np.array(rows)
 
 
-class FourierPointwise(EquivariantModule):
+class FourierPointwise(DerivedTensors, EquivariantModule):
     """A point-wise non-linearity applied to band-limited functions on the group (escnn's ``FourierPointwise``).
 
     The input has ``channels`` fields of ``gspace.fibergroup.spectral_regular_representation(*irreps)``: each
@@ -225,6 +226,8 @@ class FourierPointwise(EquivariantModule):
     4
     """
 
+    check_atol = 1e-6
+
     def __init__(self, gspace: GeneralOnR2, channels: int, irreps: List, *grid_args: Any, function: str = "p_relu",
                  inplace: bool = True, out_irreps: List = None, normalize: bool = True, **grid_kwargs: Any):
         super().__init__()
@@ -234,10 +237,8 @@ class FourierPointwise(EquivariantModule):
                             f"FieldType (escnn's newer FourierFieldType API): pass in_type.gspace instead")
         if not isinstance(gspace, GeneralOnR2):
             raise InvalidTypeError(f"gspace must be a gspace (e.g. gspaces.Rot2dOnR2(-1)), got {type(gspace).__name__}")
-        if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-            raise InvalidValueError(f"channels must be a positive int, got {channels!r}")
-        if function not in FUNCTIONS:
-            raise InvalidValueError(f"function must be one of {list(FUNCTIONS)}, got {function!r}")
+        channels = positive_int(channels, "channels")
+        one_of(function, "function", FUNCTIONS)
         G = gspace.fibergroup
         ids = _irrep_ids(G, irreps, "irreps")
         out_ids = ids if out_irreps is None else _irrep_ids(G, out_irreps, "out_irreps")
@@ -249,12 +250,14 @@ class FourierPointwise(EquivariantModule):
         self.out_type = FieldType(gspace, channels * [self.rho_out])
         self.grid, self._grid_repr = _grid(G, grid_args, grid_kwargs)
         self._function_name = function
-        self._inplace = check_flag(inplace, "inplace")
-        self._normalize = check_flag(normalize, "normalize")
+        self._inplace = flag(inplace, "inplace")
+        self._normalize = flag(normalize, "normalize")
         self._A_np, self._Ainv_np = self._transforms(G, ids, out_ids)
         dtype = torch.get_default_dtype()
-        self.register_buffer("A", torch.as_tensor(self._A_np, dtype=dtype), persistent=False)
-        self.register_buffer("Ainv", torch.as_tensor(self._Ainv_np, dtype=dtype), persistent=False)
+        # derived from float64 numbers: re-derived, not cast, when the dtype changes (buffers: the module has no
+        # parameters, and its buffers tell its dtype and device)
+        self.register_derived("A", torch.as_tensor(self._A_np, dtype=dtype), exact=self._A_np, buffer=True)
+        self.register_derived("Ainv", torch.as_tensor(self._Ainv_np, dtype=dtype), exact=self._Ainv_np, buffer=True)
 
     def _transforms(self, G: groups.Group, ids: list, out_ids: list) -> Tuple[np.ndarray, np.ndarray]:
         union = out_ids + [i for i in ids if i not in out_ids]           # out first: Ainv keeps the leading rows
@@ -269,13 +272,6 @@ class FourierPointwise(EquivariantModule):
                           f"grid (N above twice the highest frequency)", stacklevel=3)
         Ainv = np.linalg.pinv(B, rcond=1e-9)[:self.rho_out.size]
         return A, Ainv
-
-    def _apply(self, fn, recurse=True):
-        super()._apply(fn, recurse)
-        if self.A.dtype == torch.float64:       # rebuild from float64, not a widened float32 copy
-            self.A = torch.as_tensor(self._A_np, dtype=torch.float64, device=self.A.device)
-            self.Ainv = torch.as_tensor(self._Ainv_np, dtype=torch.float64, device=self.Ainv.device)
-        return self
 
     def _check_input(self, input: Any) -> None:
         if isinstance(input, GeometricTensor) and input.type != self.in_type:
@@ -293,9 +289,6 @@ class FourierPointwise(EquivariantModule):
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = check_shape(self, input_shape, spatial=False)
         return (shape[0], self.out_type.size) + shape[2:]
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> GridPointwise:
         """The equivalent plain :class:`GridPointwise` (buffers copied; they are persistent there)."""

@@ -19,7 +19,7 @@ import torch
 
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
-from ._checks import check_field_type
+from ._checks import check_field_type, flag
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -143,6 +143,8 @@ def _tag_size(rho: Any, prefix: str) -> Optional[int]:
 class _Gated1(EquivariantModule):
     """Gates and gated fields in one tensor; ``_induced`` selects the induced variant."""
 
+    check_atol = 1e-6
+
     _induced = False
 
     def __init__(self, in_type: FieldType, gates: Optional[List[str]] = None, drop_gates: bool = True, **kwargs):
@@ -150,8 +152,7 @@ class _Gated1(EquivariantModule):
         name = type(self).__name__
         check_field_type(in_type)
         _warn_kwargs(name, kwargs)
-        if not isinstance(drop_gates, bool):
-            raise InvalidTypeError(f"drop_gates must be a bool, got {drop_gates!r}")
+        drop_gates = flag(drop_gates, "drop_gates")
         labels = _labels(in_type, gates, name)
         reps = in_type.representations
         gate_fields = [i for i, g in enumerate(labels) if g == GATES_ID]
@@ -216,9 +217,6 @@ class _Gated1(EquivariantModule):
         if len(shape) < 2 or shape[1] != self.in_type.size:
             raise InvalidValueError(f"input_shape must be (batch, {self.in_type.size}, ...), got {shape}")
         return (shape[0], self.out_type.size) + shape[2:]
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> GatedNonLinearityExport:
         """The equivalent :class:`GatedNonLinearityExport` (the bias copied)."""
@@ -334,6 +332,8 @@ class GatedNonLinearity2(EquivariantModule):
     [[1.0, -2.0]]
     """
 
+    check_atol = 1e-6
+
     def __init__(self, in_type: Tuple[FieldType, FieldType], **kwargs):
         super().__init__()
         if not isinstance(in_type, (tuple, list)) or len(in_type) != 2:
@@ -388,22 +388,6 @@ class GatedNonLinearity2(EquivariantModule):
             raise InvalidValueError(f"gates and input must agree in batch and spatial shape, got {gates_shape} and "
                              f"{input_shape}")
         return (input_shape[0], self.out_type.size) + input_shape[2:]
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
-        """e2cnn's protocol on random gates and input, under the grid-exact elements."""
-        p = self.bias
-        g, x = (GeometricTensor(torch.randn(3, t.size, 10, 10, dtype=p.dtype, device=p.device), t)
-                for t in self.in_type)
-        errors = []
-        with torch.no_grad():
-            y = self(g, x)
-            for el in (e for e in self.space.testing_elements if self.space.is_grid_element(e)):
-                out1, out2 = self(g.transform(el), x.transform(el)).tensor, y.transform(el).tensor
-                if not torch.allclose(out1, out2, atol=atol, rtol=rtol):
-                    raise AssertionError(f"GatedNonLinearity2 is not equivariant under {el!r}: max error "
-                                         f"{(out1 - out2).abs().max().item():.3g}")
-                errors.append((el, (out1 - out2).abs().mean().item()))
-        return errors
 
     def export(self) -> GatedNonLinearity2Export:
         """The equivalent :class:`GatedNonLinearity2Export`, ``forward(gates, input)`` on tensors."""

@@ -1,12 +1,12 @@
 """``GeometricTensor``: a torch tensor together with its :class:`FieldType`."""
 from __future__ import annotations
 
-import numbers
 from typing import Any, List, Optional
 
 import numpy as np
 import torch
 
+from basisgen.checks import is_int, is_real
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from ._memory_format import keep_memory_format
@@ -107,8 +107,7 @@ class GeometricTensor:
         """
         entries = list(slices) if isinstance(slices, tuple) else [slices]
         for s in entries:
-            if not (s is Ellipsis or isinstance(s, slice)
-                    or (isinstance(s, (int, np.integer)) and not isinstance(s, bool))):
+            if not (s is Ellipsis or isinstance(s, slice) or is_int(s)):
                 raise InvalidTypeError(f"GeometricTensor indices must be ints or slices (or Ellipsis: basic indexing), got "
                                        f"{type(s).__name__}")
         explicit = [s for s in entries if s is not Ellipsis]
@@ -180,7 +179,7 @@ class GeometricTensor:
         # ints work too (e2cnn raised AttributeError on them; a difference on purpose)
         if isinstance(other, torch.Tensor) and other.numel() == 1:
             return
-        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+        if is_real(other):
             return
         raise InvalidTypeError(f"a GeometricTensor can only be multiplied by a real scalar or a 1-element tensor, got "
                         f"{other!r}")

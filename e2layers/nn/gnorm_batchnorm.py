@@ -14,10 +14,10 @@ from typing import Dict, List, Tuple
 import numpy as np
 import torch
 
-from ._checks import check_field_type
+from ._checks import check_field_type, flag
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
-from ._normalization import (FieldNormalization, check_eps, check_flag, check_momentum, e2cnn_indices, escape,
+from ._normalization import (FieldNormalization, check_eps, check_momentum, e2cnn_indices, escape,
                              plain_batch_norm, trivial_positions)
 
 __all__ = ["GNormBatchNorm"]
@@ -54,7 +54,7 @@ class GNormBatchNorm(FieldNormalization):
         super().__init__(check_field_type(in_type))
         self.eps = check_eps(eps)
         self.momentum = check_momentum(momentum)
-        self.affine = check_flag(affine, "affine")
+        self.affine = flag(affine, "affine")
         reps = in_type.representations
         self._init_groups([escape(r.name) for r in reps])
         irreps = in_type.fibergroup.irreps

@@ -9,7 +9,7 @@ import torch
 
 from basisgen.errors import InvalidValueError
 
-from ._checks import check_supports
+from ._checks import check_supports, positive_int
 from .field_type import FieldType
 from .norm_pool import FieldReduce, _FieldReduction
 
@@ -31,9 +31,7 @@ class MaxPoolChannels(torch.nn.Module):
 
     def __init__(self, kernel_size: int):
         super().__init__()
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-            raise InvalidValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
-        self.kernel_size = kernel_size
+        self.kernel_size = positive_int(kernel_size, "kernel_size")
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         if input.dim() < 2 or input.shape[1] % self.kernel_size != 0:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.stats
 import torch
 
+from basisgen._lazy import lazy_import
 from basisgen.errors import InvalidTypeError, InvalidValueError
+
+scipy = lazy_import("scipy.stats")
 
 __all__ = ["generalized_he_init", "deltaorthonormal_init"]
 

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_field_type, check_supports
+from ._checks import check_field_type, check_supports, flag
 from ._memory_format import channels_innermost
-from ._normalization import (FieldNormalization, check_eps, check_flag, check_momentum, e2cnn_indices,
+from ._normalization import (FieldNormalization, check_eps, check_momentum, e2cnn_indices,
                              field_batch_statistics, field_of_channel, from_coordinates, invariant_subspace,
                              normalize, plain_batch_norm, trivial_positions)
 from .field_type import FieldType
@@ -93,8 +93,8 @@ class InnerBatchNorm(FieldNormalization):
         super().__init__(in_type)
         self.eps = check_eps(eps)
         self.momentum = check_momentum(momentum)
-        self.affine = check_flag(affine, "affine")
-        self.track_running_stats = check_flag(track_running_stats, "track_running_stats")
+        self.affine = flag(affine, "affine")
+        self.track_running_stats = flag(track_running_stats, "track_running_stats")
         self._init_groups([rep.size for rep in in_type.representations])
         for s, fields in zip(self._keys, self._group_fields):
             self.add_module(f"batch_norm_[{s}]", torch.nn.BatchNorm3d(len(fields), self.eps, self.momentum,
@@ -198,8 +198,8 @@ class IIDBatchNorm2d(FieldNormalization):
         super().__init__(check_field_type(in_type))
         self.eps = check_eps(eps)
         self.momentum = check_momentum(momentum)
-        self.affine = check_flag(affine, "affine")
-        self.track_running_stats = check_flag(track_running_stats, "track_running_stats")
+        self.affine = flag(affine, "affine")
+        self.track_running_stats = flag(track_running_stats, "track_running_stats")
         channels, directions, coefficients, self._n_directions = invariant_subspace(in_type)
         n = len(in_type)
         dtype = torch.get_default_dtype()

@@ -18,7 +18,6 @@ from basisgen.errors import EmptyBasisError
 from basisgen.errors import InvalidValueError
 
 from ..expansion import BasisExpansion
-from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 from .r2conv import _R2ConvBase
@@ -77,6 +76,8 @@ class Linear(_R2ConvBase):
     Linear(in_features=16, out_features=10, bias=True)
     """
 
+    check_atol = 1e-6
+
     def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, initialize: bool = True):
         super().__init__(in_type, out_type, 1, padding=0, stride=1, dilation=1, groups=1, bias=bias,
                          basisexpansion="blocks", sigma=None, frequencies_cutoff=None, rings=None,
@@ -85,8 +86,8 @@ class Linear(_R2ConvBase):
     def _build_expansion(self, dtype: torch.dtype) -> BasisExpansion:
         try:
             return BasisExpansion([r.basisgen for r in self._basis_in.representations],
-                                  [r.basisgen for r in self._basis_out.representations], 1, dtype=dtype,
-                                  **self._basis_kwargs)
+                                  [r.basisgen for r in self._basis_out.representations], self._basis_params,
+                                  dtype=dtype)
         except EmptyBasisError as err:
             raise InvalidValueError(f"Linear: no non-zero equivariant linear map from {self.in_type!r} to "
                              f"{self.out_type!r} (their irreps {sorted(set(self.in_type.irreps))} and "
@@ -112,8 +113,6 @@ class Linear(_R2ConvBase):
     def _test_input_size(self) -> int:
         return 10
 
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
-        return EquivariantModule.check_equivariance(self, atol=atol, rtol=rtol)
 
     def export(self, ndim: Optional[int] = None) -> torch.nn.Module:
         """The weight matrix and bias in a plain module: :class:`LinearExport` (``ndim=None``, any input),

@@ -16,10 +16,10 @@ import torch.nn.functional as F
 
 from basisgen.errors import InvalidValueError
 
-from ._checks import check_field_type, check_supports
+from ._checks import check_field_type, check_supports, flag
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
-from ._normalization import (FieldNormalization, check_eps, check_flag, check_momentum, e2cnn_indices,
+from ._normalization import (FieldNormalization, check_eps, check_momentum, e2cnn_indices,
                              field_of_channel, plain_batch_norm, trivial_positions)
 
 __all__ = ["NormBatchNorm", "InducedNormBatchNorm"]
@@ -50,7 +50,7 @@ class _RunningNormScale(FieldNormalization):
         super().__init__(in_type)
         self.eps = check_eps(eps)
         self.momentum = check_momentum(momentum)
-        self.affine = check_flag(affine, "affine")
+        self.affine = flag(affine, "affine")
         reps = in_type.representations
         self._init_groups([self._key(r) for r in reps])
         order = [f for fields in self._group_fields for f in fields]

@@ -17,9 +17,9 @@ from typing import Any, List, Optional, Tuple
 
 import torch
 
-from basisgen.errors import InvalidTypeError, InvalidValueError
+from basisgen.errors import InvalidValueError
 
-from ._checks import check_field_type, check_shape, check_supports
+from ._checks import check_field_type, check_shape, check_supports, flag, one_of
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -123,11 +123,11 @@ class NormNonLinearityExport(torch.nn.Module):
 class _NormBase(EquivariantModule):
     """What both norm non-linearities share: the function, the bias and the block layout."""
 
+    check_atol = 1e-6
+
     def _setup(self, in_type: FieldType, function: str, bias: bool, block_sizes: List[int], bias_shape: Tuple):
-        if function not in _FUNCTIONS:
-            raise InvalidValueError(f"function must be one of {list(_FUNCTIONS)}, got {function!r}")
-        if not isinstance(bias, bool):
-            raise InvalidTypeError(f"bias must be a bool, got {bias!r}")
+        one_of(function, "function", _FUNCTIONS)
+        bias = flag(bias, "bias")
         self.space = in_type.gspace
         self.in_type = self.out_type = in_type
         self._function = function
@@ -145,9 +145,6 @@ class _NormBase(EquivariantModule):
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         return check_shape(self, input_shape, False)
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> NormNonLinearityExport:
         """The equivalent :class:`NormNonLinearityExport` (parameters copied)."""

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from basisgen.errors import InvalidValueError
 
-from ._checks import IntOrPair, check_field_type, check_shape
+from ._checks import IntOrPair, check_field_type, check_shape, one_of
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
@@ -120,9 +120,7 @@ class FieldReduce(torch.nn.Module):
 
     def __init__(self, field_sizes: Sequence[int], reduction: str, subfield_sizes: Sequence[int] = None):
         super().__init__()
-        if reduction not in ("norm", "max"):
-            raise InvalidValueError(f"reduction must be 'norm' or 'max', got {reduction!r}")
-        self.reduction = reduction
+        self.reduction = one_of(reduction, "reduction", ("norm", "max"))
         self.norm = reduction == "norm"
         _register_layout(self, field_sizes, field_sizes if subfield_sizes is None else subfield_sizes)
 
@@ -215,6 +213,8 @@ class _FieldReduction(EquivariantModule):
     """An invariant map sending every field to one trivial field (shared by NormPool, InducedNormPool and
     GroupPooling)."""
 
+    check_atol = 1e-6
+
     _reduction = "norm"
 
     def __init__(self, in_type: FieldType, subfield_sizes: Sequence[int]):
@@ -239,9 +239,6 @@ class _FieldReduction(EquivariantModule):
         """The equivalent plain :class:`FieldReduce`."""
         return FieldReduce([r.size for r in self.in_type.representations], self._reduction,
                            self._subfield_sizes).to(self.channel_perm.device)
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def extra_repr(self) -> str:
         return f"{self.in_type}"

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from basisgen.errors import InvalidValueError
 
-from ._checks import (IntOrPair, check_flag, check_pointwise, check_shape, finite_float, pair, pool_size,
+from ._checks import (IntOrPair, check_pointwise, check_shape, finite_float, flag, int_or_pair, one_of, pool_size,
                       probability)
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
@@ -28,6 +28,8 @@ __all__ = ["ReLU", "ELU", "LeakyReLU", "PointwiseNonLinearity", "PointwiseMaxPoo
 
 class _ChannelWise(EquivariantModule):
     """A module applying ``self._pointwise`` to the raw tensor of a pointwise field type."""
+
+    check_atol = 1e-6
 
     _spatial = False
 
@@ -50,9 +52,6 @@ class _ChannelWise(EquivariantModule):
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         return check_shape(self, input_shape, self._spatial)
 
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5):
-        return super().check_equivariance(atol=atol, rtol=rtol)
-
 
 # ---- non-linearities -------------------------------------------------------------------------------------
 class ReLU(_ChannelWise):
@@ -73,7 +72,7 @@ class ReLU(_ChannelWise):
 
     def __init__(self, in_type: FieldType, inplace: bool = False):
         super().__init__(in_type)
-        self._inplace = check_flag(inplace, "inplace")
+        self._inplace = flag(inplace, "inplace")
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(x, inplace=self._inplace)
@@ -100,7 +99,7 @@ class ELU(_ChannelWise):
     def __init__(self, in_type: FieldType, alpha: float = 1.0, inplace: bool = False):
         super().__init__(in_type)
         self._alpha = finite_float(alpha, "alpha")
-        self._inplace = check_flag(inplace, "inplace")
+        self._inplace = flag(inplace, "inplace")
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.elu(x, alpha=self._alpha, inplace=self._inplace)
@@ -131,7 +130,7 @@ class LeakyReLU(_ChannelWise):
     def __init__(self, in_type: FieldType, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__(in_type)
         self._negative_slope = finite_float(negative_slope, "negative_slope")
-        self._inplace = check_flag(inplace, "inplace")
+        self._inplace = flag(inplace, "inplace")
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.leaky_relu(x, self._negative_slope, inplace=self._inplace)
@@ -164,9 +163,7 @@ class PointwiseNonLinearity(_ChannelWise):
 
     def __init__(self, in_type: FieldType, function: str = 'p_relu'):
         super().__init__(in_type)
-        if function not in _FUNCTIONS:
-            raise InvalidValueError(f"function must be one of {sorted(_FUNCTIONS)}, got {function!r}")
-        self._function_name = function
+        self._function_name = one_of(function, "function", sorted(_FUNCTIONS))
         self._function: Callable[[torch.Tensor], torch.Tensor] = _FUNCTIONS[function]
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
@@ -188,13 +185,13 @@ class _WindowPool(_ChannelWise):
 
     def _init_window(self, kernel_size: IntOrPair, stride: IntOrPair, padding: IntOrPair, dilation: IntOrPair,
                      ceil_mode: bool) -> None:
-        self.kernel_size = pair(kernel_size, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else pair(stride, "stride", 1)
-        self.padding = pair(padding, "padding", 0)
-        self.dilation = pair(dilation, "dilation", 1)
+        self.kernel_size = int_or_pair(kernel_size, "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else int_or_pair(stride, "stride", 1)
+        self.padding = int_or_pair(padding, "padding", 0)
+        self.dilation = int_or_pair(dilation, "dilation", 1)
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
             raise InvalidValueError(f"padding must be at most half of kernel_size {self.kernel_size}, got {padding!r}")
-        self.ceil_mode = check_flag(ceil_mode, "ceil_mode")
+        self.ceil_mode = flag(ceil_mode, "ceil_mode")
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         b, c, h, w = check_shape(self, input_shape, True)
@@ -273,7 +270,7 @@ class _AdaptivePool(_ChannelWise):
 
     def __init__(self, in_type: FieldType, output_size: IntOrPair):
         super().__init__(in_type)
-        self.output_size = pair(output_size, "output_size", 1)
+        self.output_size = int_or_pair(output_size, "output_size", 1)
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return type(self)._function(x, self.output_size)
@@ -340,7 +337,7 @@ class PointwiseDropout(_ChannelWise):
     def __init__(self, in_type: FieldType, p: float = 0.5, inplace: bool = False):
         super().__init__(in_type)
         self.p = probability(p)
-        self.inplace = check_flag(inplace, "inplace")
+        self.inplace = flag(inplace, "inplace")
 
     def _pointwise(self, x: torch.Tensor) -> torch.Tensor:
         return F.dropout(x, self.p, self.training, self.inplace)

@@ -16,10 +16,13 @@ import torch
 import torch.nn.functional as F
 
 from basisgen.errors import EmptyBasisError, InvalidTypeError, InvalidValueError
+from basisgen.radial import basis_params
 
 from . import init
+from ._checks import int_or_pair, one_of, positive_int
 from ._memory_format import keep_memory_format
 from ._same_bits import same_bits
+from .._derived import DerivedTensors
 from ..expansion import BasisExpansion, _autocast_enabled
 from .equivariant_module import EquivariantModule, _check
 from .field_type import FieldType
@@ -28,17 +31,6 @@ from .geometric_tensor import GeometricTensor
 __all__ = ["R2Conv", "R2ConvTransposed"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _pair(value: Any, name: str, minimum: int) -> Tuple[int, int]:
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        pair = tuple(value)
-    else:
-        pair = (value, value)
-    for v in pair:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-            raise InvalidValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 def _check_types(in_type: Any, out_type: Any, layer: str) -> None:
@@ -94,7 +86,7 @@ def _compiling() -> bool:
     return bool(compiler is not None and hasattr(compiler, "is_compiling") and compiler.is_compiling())
 
 
-class _R2ConvBase(EquivariantModule):
+class _R2ConvBase(DerivedTensors, EquivariantModule):
     """What R2Conv and R2ConvTransposed share: the basis, parameters, bias expansion and filter cache."""
 
     _transposed = False
@@ -110,18 +102,15 @@ class _R2ConvBase(EquivariantModule):
         super().__init__()
         layer = type(self).__name__
         _check_types(in_type, out_type, layer)
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, np.integer)) or kernel_size < 1:
-            raise InvalidValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
-        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-            raise InvalidValueError(f"groups must be a positive int, got {groups!r}")
+        kernel_size, groups = positive_int(kernel_size, "kernel_size"), positive_int(groups, "groups")
         if basisexpansion != "blocks":
             raise InvalidValueError(f"basisexpansion must be 'blocks', got {basisexpansion!r}")
         self.in_type, self.out_type = in_type, out_type
         self.space = in_type.gspace
         self.kernel_size = int(kernel_size)
-        self.padding = _pair(padding, "padding", 0)
-        self.stride = _pair(stride, "stride", 1)
-        self.dilation = _pair(dilation, "dilation", 1)
+        self.padding = int_or_pair(padding, "padding", 0)
+        self.stride = int_or_pair(stride, "stride", 1)
+        self.dilation = int_or_pair(dilation, "dilation", 1)
         if self.dilation[0] != self.dilation[1]:
             raise InvalidValueError(f"dilation must be the same along both axes for a steerable filter, got {dilation!r}")
         self.groups = int(groups)
@@ -129,24 +118,24 @@ class _R2ConvBase(EquivariantModule):
         first_out = _first_group(out_type, self.groups, "out_type")
         # R2Conv: the first input group to the whole output; transposed: the whole input to the first output group
         self._basis_in, self._basis_out = (in_type, first_out) if self._transposed else (first_in, out_type)
-        self._basis_kwargs = dict(dilation=self.dilation[0], rings=rings, sigma=sigma,
-                                  frequencies_cutoff=frequencies_cutoff, maximum_offset=maximum_offset,
-                                  basis_filter=basis_filter, axis=self.space.kernel_axis)
+        # every basis setting, validated once, in one immutable object passed down to the cache and the sampler
+        self._basis_params = basis_params(self.kernel_size, self.dilation[0], rings, sigma, frequencies_cutoff,
+                                          maximum_offset, basis_filter, self.space.kernel_axis)
         self.recompute = recompute     # accepted for e2cnn compatibility: bases come from the cache
-        self._basis_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-        self._basisexpansion = self._build_expansion(self._basis_dtype)
+        basis_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+        self._basisexpansion = self._build_expansion(basis_dtype)
 
         trivials = _bias_expansion(out_type)
-        self._bias_expansion_np = trivials
         # e2cnn registers bias before weights: keep its parameter order (optimizer states index by it)
         if bias and trivials.shape[1] > 0:
             self.bias = torch.nn.Parameter(torch.zeros(trivials.shape[1]))
-            # derived data, a plain attribute moved by _apply (not a buffer: DistributedDataParallel would
-            # broadcast it before every forward)
-            self.bias_expansion = torch.as_tensor(trivials, dtype=torch.get_default_dtype())
+            # derived data, outside the state_dict (not a buffer: DistributedDataParallel would broadcast it
+            # before every forward)
+            self.register_derived("bias_expansion", torch.as_tensor(trivials, dtype=torch.get_default_dtype()),
+                                  exact=trivials)
         else:
             self.register_parameter("bias", None)
-            self.bias_expansion = None
+            self.register_derived("bias_expansion", None)
         self.weights = torch.nn.Parameter(torch.zeros(self._basisexpansion.dimension()))
         self._eval_cache = None
         if initialize:
@@ -156,33 +145,23 @@ class _R2ConvBase(EquivariantModule):
     def _build_expansion(self, dtype: torch.dtype) -> BasisExpansion:
         try:
             return BasisExpansion([r.basisgen for r in self._basis_in.representations],
-                                      [r.basisgen for r in self._basis_out.representations], self.kernel_size,
-                                      dtype=dtype,
-                                      **self._basis_kwargs)
+                                  [r.basisgen for r in self._basis_out.representations], self._basis_params,
+                                  dtype=dtype)
         except EmptyBasisError as err:
             raise InvalidValueError(f"The basis for the steerable filter is empty! No equivariant kernel maps "
-                             f"{self.in_type!r} to {self.out_type!r} with kernel_size={self.kernel_size} and "
-                             f"{ {k: v for k, v in self._basis_kwargs.items() if v is not None} } ({err})") from err
+                                    f"{self.in_type!r} to {self.out_type!r} with kernel_size={self.kernel_size} "
+                                    f"({err})") from err
 
     @property
     def basisexpansion(self) -> BasisExpansion:
         """The weights -> filter expansion."""
         return self._basisexpansion
 
-    def _apply(self, fn, recurse=True):
-        super()._apply(fn, recurse)
-        if self.bias_expansion is not None:
-            self.bias_expansion = fn(self.bias_expansion)
-        dtype = self.weights.dtype
-        if dtype == torch.float64 and self._basis_dtype != torch.float64:
-            # a float64 layer gets a float64 basis, not a widened float32 one
-            self._basisexpansion = self._build_expansion(torch.float64).to(self.weights.device)
-            if self.bias_expansion is not None:
-                self.bias_expansion = torch.as_tensor(self._bias_expansion_np, dtype=torch.float64,
-                                                      device=self.weights.device)
-        self._basis_dtype = torch.float64 if dtype == torch.float64 else torch.float32
+    def _apply(self, fn, *args, **kwargs):
+        # the basis and bias_expansion follow as derived tensors (re-derived exactly when the dtype changes);
+        # the eval-mode filter is expanded again from the moved parameters
         self._eval_cache = None
-        return self
+        return super()._apply(fn, *args, **kwargs)
 
     def reset_parameters(self) -> None:
         """Generalized He initialisation of the weights, zero bias (as e2cnn)."""
@@ -304,8 +283,7 @@ class R2Conv(_R2ConvBase):
                  frequencies_cutoff: Union[float, Callable[[float], int]] = None, rings: List[float] = None,
                  maximum_offset: int = None, recompute: bool = False, basis_filter: Callable[[dict], bool] = None,
                  initialize: bool = True):
-        if padding_mode not in _PADDING_MODES:
-            raise InvalidValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        one_of(padding_mode, "padding_mode", _PADDING_MODES)
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, groups, bias, basisexpansion,
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
         self.padding_mode = padding_mode
@@ -318,42 +296,32 @@ class R2Conv(_R2ConvBase):
         if self.padding_mode != "zeros":
             x, padding = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode), 0
         if self._output_basis_pays(x, padding):
-            return GeometricTensor(self._conv_then_change_basis(x, padding), self.out_type)
+            return GeometricTensor(self._conv_in_output_basis(x, padding), self.out_type)
         filt, bias = self._filter_and_bias()
         y = F.conv2d(x, filt, bias, self.stride, padding, self.dilation, self.groups)
         # F.pad of a channels-last input (padding_mode other than zeros) returns a contiguous tensor
         return GeometricTensor(keep_memory_format(y, input.tensor), self.out_type)
 
-    #: the output-side change of basis is used when 2 * (output positions) <= c_in * k^2 (measured on 2 cores)
-    OUTPUT_BASIS_FACTOR = 2
-
     def _output_basis_pays(self, x: torch.Tensor, padding) -> bool:
-        """Whether to convolve with the filter of the output irreps and change the basis of the output
-        (``BasisExpansion.rows_filter``) rather than of the filter: when the filter is expanded anyway
-        (training) and the batch has fewer output positions than the filter entries per output channel,
-        the change of basis costs less on the output, and the filter is one product cheaper."""
-        if self.groups != 1 or not self._basisexpansion.single_field_type or x.dim() != 4 \
-                or not x.is_contiguous() or _autocast_enabled(x.device.type):
+        """Whether to convolve in the output irreps' basis and change the basis of the output
+        (:meth:`BasisExpansion.output_basis_pays` decides by cost): only where the filter is expanded anyway
+        (training, or autograd on), for a plain contiguous 4-D input without groups or autocast."""
+        if self.groups != 1 or x.dim() != 4 or not x.is_contiguous() or _autocast_enabled(x.device.type):
             return False
         if not (self.training or (torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()))):
             return False      # eval without autograd: the cached filter is a plain convolution
         span = self.dilation[0] * (self.kernel_size - 1) + 1
         pad = (padding, padding) if isinstance(padding, int) else padding
         h, w = [(n + 2 * p - span) // s + 1 for n, p, s in zip(x.shape[2:], pad, self.stride)]
-        return self.OUTPUT_BASIS_FACTOR * x.shape[0] * h * w <= self.in_type.size * self.kernel_size ** 2
+        return self._basisexpansion.output_basis_pays(x.shape[0] * h * w)
 
-    def _conv_then_change_basis(self, x: torch.Tensor, padding) -> torch.Tensor:
+    def _conv_in_output_basis(self, x: torch.Tensor, padding) -> torch.Tensor:
         filt, q = self._basisexpansion.rows_filter(self.weights)
         y = F.conv2d(x, filt, None, self.stride, padding, self.dilation)        # channels (irreps row, field)
-        b, _, h, w = y.shape
-        S = q.shape[0]
-        n = self.out_type.size // S
-        if not self._basisexpansion.rows_are_channels:
-            y = torch.matmul(q, y.view(b, S, n * h * w))
-        y = y.view(b, S, n, h, w).transpose(1, 2).contiguous()
-        if self.bias is not None:    # (the copy above is no autograd input: it may be updated in place)
-            y.add_((self.bias_expansion.to(self.bias.dtype) @ self.bias).view(1, n, S, 1, 1))
-        return y.view(b, self.out_type.size, h, w)                              # channels (field, x)
+        y = self._basisexpansion.rows_to_channels(y, q)                           # channels (field, x)
+        if self.bias is not None:
+            y.add_((self.bias_expansion.to(self.bias.dtype) @ self.bias).view(1, -1, 1, 1))
+        return y
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         b, hw = self._batch_and_spatial(input_shape)
@@ -408,7 +376,7 @@ class R2ConvTransposed(_R2ConvBase):
                  initialize: bool = True):
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, groups, bias, basisexpansion,
                          sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
-        self.output_padding = _pair(output_padding, "output_padding", 0)
+        self.output_padding = int_or_pair(output_padding, "output_padding", 0)
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)

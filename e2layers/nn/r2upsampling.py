@@ -7,9 +7,9 @@ from typing import Tuple, Union
 import torch
 import torch.nn.functional as F
 
-from basisgen.errors import InvalidTypeError, InvalidValueError
+from basisgen.errors import InvalidValueError
 
-from ._checks import check_flag, finite_float
+from ._checks import check_field_type, finite_float, flag, int_or_pair, is_int, one_of
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -47,11 +47,13 @@ class R2Upsampling(EquivariantModule):
     torch.Size([1, 8, 10, 10])
     """
 
+    check_atol = 0.1
+    check_rtol = 0.1
+
     def __init__(self, in_type: FieldType, scale_factor: int = None, size: Union[int, Tuple[int, int]] = None,
                  mode: str = 'bilinear', align_corners: bool = False):
         super().__init__()
-        if not isinstance(in_type, FieldType):
-            raise InvalidTypeError(f"in_type must be a FieldType, got {type(in_type).__name__}")
+        check_field_type(in_type)
         if getattr(in_type.gspace, "dimensionality", None) != 2:
             raise InvalidValueError(f"R2Upsampling needs a gspace on R^2, got {in_type.gspace.name}")
         if (scale_factor is None) == (size is None):
@@ -59,20 +61,16 @@ class R2Upsampling(EquivariantModule):
                              f"size={size!r}")
         if scale_factor is not None:
             checked = finite_float(scale_factor, "scale_factor", above=0)
-            scale_factor = scale_factor if isinstance(scale_factor, int) else checked   # an int stays an int
+            scale_factor = int(scale_factor) if is_int(scale_factor) else checked   # an int stays an int
         if size is not None:
-            pair = size if isinstance(size, (tuple, list)) else (size, size)
-            if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in pair):
-                raise InvalidValueError(f"size must be a positive int or a pair of them, got {size!r}")
-            size = tuple(pair)
-        if mode not in _MODES:
-            raise InvalidValueError(f"mode must be one of {_MODES}, got {mode!r}")
+            size = int_or_pair(size, "size", 1)
+        one_of(mode, "mode", _MODES)
         self.in_type = self.out_type = in_type
         self.space = in_type.gspace
         self._scale_factor = scale_factor
         self._size = size
         self._mode = mode
-        self._align_corners = None if mode == "nearest" else check_flag(align_corners, "align_corners")
+        self._align_corners = None if mode == "nearest" else flag(align_corners, "align_corners")
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
@@ -90,9 +88,6 @@ class R2Upsampling(EquivariantModule):
         if self._size is not None:
             return (b, c, *self._size)
         return (b, c, math.floor(h * self._scale_factor), math.floor(w * self._scale_factor))
-
-    def check_equivariance(self, atol: float = 0.1, rtol: float = 0.1):
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> torch.nn.Upsample:
         """The equivalent ``torch.nn.Upsample``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, List, Tuple
+from typing import Tuple
 
 import torch
 
@@ -76,6 +76,8 @@ class VectorFieldNonLinearity(EquivariantModule):
     [[-0.0, 2.0]]
     """
 
+    check_atol = 1e-6
+
     def __init__(self, in_type: FieldType, **kwargs):
         super().__init__()
         check_supports(in_type, "vectorfield", "VectorFieldNonLinearity", "regular representations of C_N",
@@ -104,9 +106,6 @@ class VectorFieldNonLinearity(EquivariantModule):
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
         shape = check_shape(self, input_shape, False)
         return (shape[0], self.out_type.size) + shape[2:]
-
-    def check_equivariance(self, atol: float = 1e-6, rtol: float = 1e-5) -> List[Tuple[Any, float]]:
-        return super().check_equivariance(atol=atol, rtol=rtol)
 
     def export(self) -> VectorFieldNonLinearityExport:
         """The equivalent :class:`VectorFieldNonLinearityExport`."""

@@ -96,7 +96,7 @@ import torch
 
 import e2cnn
 from e2cnn import gspaces, nn
-from e2cnn.group import cyclic_group, dihedral_group, so2_group, o2_group, directsum
+from e2cnn.group import directsum
 from e2cnn.nn.modules.r2_conv.r2convolution import compute_basis_params
 from e2cnn.nn.modules.r2_conv import basisexpansion_singleblock as _singleblock
 
