@@ -1,4 +1,5 @@
-"""Derive the angular kernel basis of an irrep pair by solving the kernel constraint (MATH.md §4.1).
+"""Derive the angular kernel basis of an irrep pair by solving the kernel constraint (docs/math.md, "Deriving
+the elements").
 
 Method A, the complex-eigenbasis selection rule:
 
@@ -11,7 +12,7 @@ Method A, the complex-eigenbasis selection rule:
    is put in canonical form (``c_rep`` = 1 or i, i.e. gamma = 0 or pi/2) and mapped back to a real
    matrix ``C cos(k phi) + S sin(k phi)``, scaled to unit amplitude.
 
-Nothing here encodes the closed-form table of MATH.md §2.3: it comes out of the equations (the
+Nothing here encodes a closed-form table of the elements: it comes out of the equations (the
 tests compare the two).  Results are memoised per process; :func:`memo_info` and :func:`clear_memo`
 inspect and clear the memo.
 """
@@ -241,7 +242,7 @@ def _element_from_solution(group, in_irrep, out_irrep, orbit, vec, re, im, Eo, E
 
 def derive_angular_basis(group: Group, in_irrep: Irrep, out_irrep: Irrep, maximum_frequency: Optional[int] = None,
                          maximum_offset: Optional[int] = None, axis: Any = 0) -> Tuple[HarmonicElement, ...]:
-    """The angular basis of kernels ``in_irrep -> out_irrep``, in e2cnn's order (MATH.md §2.3).
+    """The angular basis of kernels ``in_irrep -> out_irrep``, in e2cnn's order (docs/math.md, "The angular elements").
 
     ``maximum_frequency`` (F) bounds ``|mu|`` and ``maximum_offset`` (T) bounds ``|t|``; finite groups
     need at least one of them, SO(2) and O(2) ignore both (no aliasing).  ``axis`` is the reflection

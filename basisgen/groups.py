@@ -1,4 +1,6 @@
-"""The planar symmetry groups: C_N, D_N, SO(2), O(2), the flip group and the trivial group (MATH.md §1).
+"""The planar symmetry groups: C_N, D_N, SO(2), O(2), the flip group and the trivial group.
+
+Elements, group laws and irreps: docs/math.md, "Groups and their irreps".
 
 Every group here is a subgroup of O(2), so an element is described by how it acts on the plane:
 a flip bit ``j`` and a rotation angle ``theta`` (the element ``r_theta f^j``).  Groups are immutable
@@ -60,7 +62,7 @@ class Group(ABC):
 
     @property
     def elements(self) -> Optional[List[Any]]:
-        """All elements in their canonical order (MATH.md §1.4), or ``None`` for continuous groups."""
+        """All elements in their canonical order, or ``None`` for continuous groups."""
         return None
 
     def order(self) -> int:
@@ -85,7 +87,7 @@ class Group(ABC):
 
     @abstractmethod
     def element_action(self, e: Any, exact: bool = False) -> Tuple[int, Any]:
-        """``(j, theta)`` such that ``e`` acts on the plane as ``R(theta) F^j`` (MATH.md §1.5)."""
+        """``(j, theta)`` such that ``e`` acts on the plane as ``R(theta) F^j`` (F: the reflection across the axis)."""
 
     def testing_elements(self) -> Iterator[Any]:
         """Elements to test equivariance on: all of them for finite groups."""
@@ -161,7 +163,7 @@ class Group(ABC):
 
 
 class CyclicGroup(Group):
-    """C_N: the N rotations by multiples of 2 pi / N (MATH.md §1.3).
+    """C_N: the N rotations by multiples of 2 pi / N.
 
     Elements are the ints ``0..N-1``; irreps ``irrep_k`` for ``k = 0..N//2``.
 
@@ -213,7 +215,7 @@ class CyclicGroup(Group):
 
 
 class DihedralGroup(Group):
-    """D_N: N rotations and N reflections, order 2N (MATH.md §1.4).
+    """D_N: N rotations and N reflections, order 2N.
 
     Elements are pairs ``(j, g)`` meaning ``r^g f^j``; irreps ``irrep_j,k`` in the order
     (0,0), (1,0), (1,1), ..., (1,N//2), then (0,N/2) for even N.
@@ -363,7 +365,7 @@ class _ContinuousGroup(Group):
 
 
 class SO2(_ContinuousGroup):
-    """SO(2): all planar rotations; elements are float angles (MATH.md §1.1).
+    """SO(2): all planar rotations; elements are float angles.
 
     Irreps ``irrep_k`` exist for every k >= 0; ``irreps`` lists those up to ``maximum_frequency``.
 
@@ -417,7 +419,7 @@ class SO2(_ContinuousGroup):
 
 
 class O2(_ContinuousGroup):
-    """O(2): all planar rotations and reflections; elements are ``(j, theta)`` (MATH.md §1.2).
+    """O(2): all planar rotations and reflections; elements are ``(j, theta)``.
 
     Irreps ``irrep_0,0``, ``irrep_1,0`` and ``irrep_1,k`` (k >= 1), listed up to ``maximum_frequency``.
 

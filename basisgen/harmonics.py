@@ -35,7 +35,7 @@ def __getattr__(name: str) -> Any:
 
 @dataclass(frozen=True)
 class HarmonicElement:
-    """A solution of the angular kernel constraint for one pair of irreps (MATH.md §2.2).
+    """A solution of the angular kernel constraint for one pair of irreps (docs/math.md, "The angular elements").
 
     Attributes
     ----------

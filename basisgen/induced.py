@@ -1,12 +1,13 @@
-"""Regular and quotient representations of the finite groups (MATH.md §1.6, §1.7).
+"""Regular and quotient representations of the finite groups (docs/math.md, "Regular and quotient
+representations").
 
 Both are permutation representations whose change of basis has rows
 ``Q[i, :] = ((+)_psi psi(r_i) v)^T``: the irreps evaluated at the i-th basis element (group element or
 coset representative) applied to one fixed vector ``v``.  Only ``v`` differs:
 
-* regular: ``v = |G|^(-1/2) (sqrt(d_psi) e_c)`` with ``c`` the copy index of the irrep (§1.6);
+* regular: ``v = |G|^(-1/2) (sqrt(d_psi) e_c)`` with ``c`` the copy index of the irrep;
 * quotient: ``v`` is built from the H-invariant vectors that the restriction to H exposes, as e2cnn
-  builds it (§1.7, quirk 6): for complex-type irreps both invariant directions are summed.
+  builds it: for complex-type irreps both invariant directions are summed.
 
 ``Q`` is produced twice from the same code: in float64 and, lazily, exactly with sympy.
 """
@@ -160,7 +161,7 @@ def induced_representation(G: Group, subgroup_id: Any, phi: Irrep, name: Optiona
     basis is e2cnn's: ``Q[i d + a, :] = ((+)psi(r_i) v[:, a])^T`` where ``v`` places, in every irrep
     ``psi`` of ``G``, the copies of ``phi`` that the restriction of ``psi`` exposes (Frobenius
     reciprocity gives the multiplicities; complex-type ``phi`` uses 1 and a quarter turn as the two
-    intertwiners), normalised so that ``Q`` is orthogonal (MATH.md §1.7).
+    intertwiners), normalised so that ``Q`` is orthogonal.
 
     Examples
     --------

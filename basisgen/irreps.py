@@ -1,11 +1,11 @@
-"""Irreducible representations of the planar groups (MATH.md §1).
+"""Irreducible representations of the planar groups (docs/math.md, "Groups and their irreps").
 
 Every irrep of C_N, D_N, SO(2), O(2), the flip group and the trivial group has the same shape: a
 rotation by theta acts through a rotation matrix of frequency ``k`` (2-D) or through
 ``cos(k theta)`` with ``k`` in {0, N/2} (1-D), and the reflection acts through ``X = diag(1, -1)``
 (2-D) or the sign ``(-1)^j`` (1-D).  :class:`Irrep` stores that data once and derives from it the
 numeric matrices, the exact sympy matrices and the complex eigenbasis the derivation engine uses
-(MATH.md §4.1).
+(docs/math.md, "Deriving the elements").
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ sp = lazy_import("sympy")
 
 @dataclass(frozen=True)
 class Eigenbasis:
-    """The complex eigenbasis of an irrep's rotations (MATH.md §4.1, Method A).
+    """The complex eigenbasis of an irrep's rotations.
 
     ``U`` (unnormalised, Gaussian-rational) diagonalises the rotations:
     ``psi(r_theta) U = U diag(exp(i w theta))``.  ``conj_partner[a]`` is the index ``b`` with
@@ -134,7 +134,7 @@ class Irrep:
         if self.dim == 2:
             c, s = cos(k * theta), sin(k * theta)
             sign = -1 if (flip and self.flip_frequency) else 1
-            # R(k theta) X^flip = psichi(k theta, flip), MATH.md §0
+            # R(k theta) X^flip, e2cnn's psichi(k theta, flip)
             return build([[c, -sign * s], [s, sign * c]])
         value = cos(k * theta)
         if flip and self.flip_frequency:
@@ -146,7 +146,7 @@ class Irrep:
 
     # ---- derivation data --------------------------------------------------------------------
     def eigenbasis(self) -> Eigenbasis:
-        """The complex eigenbasis used by the derivation engine (MATH.md §4.1)."""
+        """The complex eigenbasis used by the derivation engine."""
         if self.dim == 2:
             return Eigenbasis(*_eigenvectors(2), (self.frequency, -self.frequency), (1, 0), (1, 0), (1, 1))
         sign = -1 if self.flip_frequency else 1

@@ -1,6 +1,6 @@
-"""Typeset derived kernel bases as LaTeX (MATH.md §2.2-2.3), for KaTeX and amsmath.
+"""Typeset derived kernel bases as LaTeX (docs/math.md, "The angular elements"), for KaTeX and amsmath.
 
-Every angular element is written in the form of MATH.md §2.2, as cosines and sines of
+Every angular element is written in one of the four shapes of that section, as cosines and sines of
 ``mu (phi - beta) + gamma`` (``phi`` alone for groups without reflections, where beta plays no role).
 In *symbolic* mode the frequency is written in closed form in the output frequency ``m``, the input
 frequency ``n``, the number of rotations ``N`` and the aliasing offset ``t``, exactly as
@@ -58,7 +58,7 @@ def _bounds(group: Group, maximum_frequency: Any, maximum_offset: Any) -> Tuple[
     F = check_bound(maximum_frequency, "maximum_frequency")
     T = check_bound(maximum_offset, "maximum_offset")
     if group.continuous:
-        return None, None   # no aliasing (MATH.md §2.3)
+        return None, None   # no aliasing for SO(2) and O(2)
     if F is None and T is None:
         F = group.rotation_order
     return F, T
@@ -94,7 +94,7 @@ def _frequency_form(element: HarmonicElement) -> str:
 
 
 def _template(shape: Tuple[int, int], s: int) -> Tuple[List[List[int]], List[List[int]]]:
-    """MATH.md §2.2: the coefficients of (cos theta, sin theta), theta = mu phi' + gamma, per entry."""
+    """The shape's template: the coefficients of (cos theta, sin theta), theta = mu phi' + gamma, per entry."""
     if shape == (2, 2):
         sign = (-1) ** s
         return [[1, 0], [0, sign]], [[0, -sign], [1, 0]]
@@ -124,7 +124,7 @@ def _theta_coefficients(element: HarmonicElement) -> Tuple[List[List[sp.Expr]], 
 
     The element stores ``C cos(mu phi') + S sin(mu phi')``; rotating by gamma gives
     ``a = C cos(gamma) - S sin(gamma)``, ``b = C sin(gamma) + S cos(gamma)``.  For mu = 0 only C is
-    determined, so the MATH.md §2.2 template is used whenever it reproduces C (it always does for
+    determined, so the shape's template is used whenever it reproduces C (it always does for
     derived elements); otherwise, and for mu != 0, the coefficients come from the data.
     """
     g = _expr(element.gamma)
@@ -239,7 +239,7 @@ def _families(elements: Sequence[HarmonicElement]) -> List[Tuple[str, List[Harmo
 
 
 def _index_set(members: Sequence[HarmonicElement], F: Optional[int], T: Optional[int]) -> str:
-    """The set of offsets t of one family, as the condition it satisfies (MATH.md §2.3's T and T+)."""
+    """The set of offsets t of one family, as the condition it satisfies (|mu| <= F; 0 <= mu <= F for 1-D pairs)."""
     e = members[0]
     N = e.out_irrep.group.rotation_order
     mu_0 = reference_frequency(e.out_irrep, e.in_irrep, e.s)
@@ -316,7 +316,7 @@ def kernel_latex(group: Group, in_irrep: Any, out_irrep: Any, maximum_frequency:
                  maximum_offset: Optional[int] = None, symbolic: bool = True) -> str:
     r"""The full kernel ``kappa(r, phi) = sum_i w_i exp(-(r - r_i)^2 / (2 sigma_i^2)) A_i(phi)`` of a pair.
 
-    Each basis function ``i`` pairs a Gaussian ring (radius ``r_i``, width ``sigma_i``, MATH.md §3.1)
+    Each basis function ``i`` pairs a Gaussian ring (radius ``r_i``, width ``sigma_i``)
     with an angular element ``A_i``.  In symbolic mode the elements are grouped into families of
     aliases, one line each, with the set of offsets t (e.g. ``t \in \mathbb{Z},\ |m - n + tN| \le F``)
     and the values of m, n, N, F on the last line; otherwise every element gets its own line.  The

@@ -3,7 +3,7 @@
 A kernel entry such as ``cos(3 (phi - beta) + pi/2)`` becomes ``{(3, 0, -3): -i/2 * ..., ...}``: a dict
 from exponent triples ``(a, b, c)`` of ``z^a q^b w^c`` to exact sympy coefficients.  Substituting
 ``phi -> phi + t`` or ``phi -> 2 beta - phi`` is then a re-indexing of exponents, and the kernel
-constraint becomes polynomial identities (MATH.md §4.3).
+constraint becomes polynomial identities (docs/math.md, "Verifying an element exactly").
 """
 from __future__ import annotations
 

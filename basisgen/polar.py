@@ -122,7 +122,9 @@ def polar_coordinates(points: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.nd
 
 @dataclass
 class PolarBasis:
-    """The basis ``b_i(|x|) A_j(phi)`` of kernels ``in_repr -> out_repr`` (ring-major, MATH.md §3.2).
+    """The basis ``b_i(|x|) A_j(phi)`` of kernels ``in_repr -> out_repr`` (ring-major).
+
+    The order is e2cnn's: docs/math.md, "The radial part and the pixel grid".
 
     Examples
     --------

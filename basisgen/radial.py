@@ -1,4 +1,7 @@
-"""The radial part and R2Conv's defaults: pixel grid, rings, widths, frequency cutoffs (MATH.md §3)."""
+"""The radial part and R2Conv's defaults: pixel grid, rings, widths, frequency cutoffs.
+
+The rules are e2cnn's, written out in docs/math.md, "Rings, widths and frequency cut-offs".
+"""
 from __future__ import annotations
 
 import math
@@ -12,7 +15,7 @@ from .errors import InvalidTypeError, InvalidValueError
 
 Cutoff = Union[None, float, Callable[[float], float]]
 
-#: the hand-tuned cutoff rules of e2cnn's ``frequencies_cutoff`` = -1, -2, -3 (MATH.md §3.3)
+#: the hand-tuned cutoff rules of e2cnn's ``frequencies_cutoff`` = -1, -2, -3
 MANUAL_CUTOFFS = (-1.0, -2.0, -3.0)
 
 
@@ -57,7 +60,8 @@ def _short(value: Any) -> str:
 
 
 def grid_coordinates(kernel_size: int, dilation: int = 1) -> Tuple[np.ndarray, np.ndarray]:
-    """The (x, y) coordinates of the kernel pixels in row-major order (MATH.md §3.3).
+    """The (x, y) coordinates of the kernel pixels in row-major order (docs/math.md, "Conventions: the plane, the grid
+    and the rotation direction").
 
     Pixel (row a, column b) sits at ``x = d b - c``, ``y = c - d a`` with ``c = d (k - 1) / 2``: x to
     the right, y upwards.
@@ -217,7 +221,7 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
     elif _is_real(frequencies_cutoff):
         c = _finite_real(frequencies_cutoff, "frequencies_cutoff")
         if c in MANUAL_CUTOFFS:
-            f = _manual_cutoff(c, k // 2)   # quirk: max radius not dilated (MATH.md §6.2)
+            f = _manual_cutoff(c, k // 2)   # e2cnn's quirk: max radius not dilated
         elif c > 0:
             def f(r, c=c):
                 return c * r
@@ -253,7 +257,7 @@ def _cutoff_at(f: Callable[[float], float], r: float) -> float:
 
 
 def gaussian_rings(radii: np.ndarray, rings: Sequence[float], sigmas: Sequence[float]) -> np.ndarray:
-    """``exp(-(r - r_i)^2 / (2 sigma_i^2))`` for every ring, shape (n_rings, P) (MATH.md §3.1)."""
+    """``exp(-(r - r_i)^2 / (2 sigma_i^2))`` for every ring, shape (n_rings, P)."""
     r = np.asarray(radii, dtype=float)[None, :]
     ri = np.asarray(rings, dtype=float)[:, None]
     si = np.asarray(sigmas, dtype=float)[:, None]

@@ -1,4 +1,5 @@
-"""Representations as direct sums of irreps plus a change of basis (MATH.md §1.6, §2.1).
+"""Representations as direct sums of irreps plus a change of basis (docs/math.md, "Regular and
+quotient representations").
 
 ``rho(g) = Q (psi_1(g) + ... + psi_n(g)) Q^{-1}``.  ``Q`` is kept as float64 for sampling and, where
 its entries are algebraic, exactly as a sympy matrix (built lazily: sympy radicals are slow and only
@@ -84,7 +85,7 @@ class Representation:
     # ---- construction ---------------------------------------------------------------------------
     @classmethod
     def from_irrep(cls, psi: Irrep) -> "Representation":
-        # e2cnn's non-linearity tags (API.md §1.1)
+        # e2cnn's non-linearity tags
         finite = not psi.group.continuous
         if psi.is_trivial():
             nl = {"pointwise", "gate", "norm", "gated"} | ({"concatenated"} if finite else set())

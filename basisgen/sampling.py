@@ -1,4 +1,5 @@
-"""Sample steerable kernel bases on the pixel grid, as R2Conv does (MATH.md §2.1, §3).
+"""Sample steerable kernel bases on the pixel grid, as R2Conv does (docs/math.md, "From representations to irreps"
+and the sections after it).
 
 The element order is e2cnn's: ring outermost, then input-irrep position, output-irrep position, and
 the pair's angular order.  Elements above a ring's frequency cutoff (or rejected by a
@@ -153,7 +154,7 @@ def resolve_axis(group: Group, axis: Optional[float]) -> float:
 
 
 def polar_grid(kernel_size: int, dilation: int = 1) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Radii, angles and the origin mask of the grid points (the angle is 0 at the origin, §2.2)."""
+    """Radii, angles and the origin mask of the grid points (the angle is 0 at the origin)."""
     x, y = grid_coordinates(kernel_size, dilation)
     r = np.hypot(x, y)
     origin = r < 1e-9
@@ -189,7 +190,10 @@ def pair_samples(in_repr: Representation, out_repr: Representation, F: Optional[
 
 def angular_order(in_repr: Representation, out_repr: Representation,
                   pairs: PairSamples) -> List[Tuple[int, int, HarmonicElement, int]]:
-    """``(in position, out position, element, inner index)`` in e2cnn's order (MATH.md §2.1)."""
+    """``(in position, out position, element, inner index)`` in e2cnn's order.
+
+    docs/math.md, "From representations to irreps".
+    """
     return [(ii, oo, e, j) for ii, psi_in in enumerate(in_repr.irreps) for oo, psi_out in enumerate(out_repr.irreps)
             for j, e in enumerate(pairs[(psi_in, psi_out)][0])]
 
@@ -243,7 +247,7 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
             kept.append((ring, ii, oo, e, j, len(kept)))
 
     # sample each kept element in its irrep block, normalise it to squared norm d_out (measured after the
-    # change of basis, as e2cnn does) and drop the numerically zero ones (MATH.md §3.5)
+    # change of basis, as e2cnn does) and drop the numerically zero ones (docs/math.md, "Sampling and normalisation")
     orthogonal = out_repr.is_orthogonal and in_repr.is_orthogonal
     members: Dict[Tuple[int, int], List[int]] = {}
     for n, (ring, ii, oo, e, j, _) in enumerate(kept):

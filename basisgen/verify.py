@@ -1,4 +1,4 @@
-"""Exact verification of the kernel constraint (MATH.md §4.3).
+"""Exact verification of the kernel constraint (docs/math.md, "Verifying an element exactly").
 
 ``verify`` proves that an angular kernel ``A(phi)`` satisfies
 

@@ -24,7 +24,7 @@ from basisgen.representation import Representation
 #: bump when the stored layout or the meaning of a key changes; older entries are then never read
 #: (3: keys derived from the parameter object, no dtype: one float64 entry per basis)
 SCHEMA_VERSION = 3
-#: the normalisation every entry uses (MATH.md §3.5)
+#: the normalisation every entry uses (docs/math.md, "Sampling and normalisation")
 NORMALISATION = "e2cnn: squared Frobenius norm = output irrep dimension; drop if <= 1e-2"
 
 

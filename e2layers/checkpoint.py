@@ -1,8 +1,8 @@
 """Load an e2cnn model's ``state_dict`` into the matching e2layers model.
 
 e2cnn checkpoints hold, besides the parameters, derived buffers (sampled bases, expanded filters
-and biases, index tensors: API.md §3.7) that e2layers never stores.  They are dropped; everything
-else must match key for key.
+and biases, index tensors: docs/migrating.md, "The weight layout") that e2layers never stores.
+They are dropped; everything else must match key for key.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import torch
 
 __all__ = ["load_e2cnn_state_dict", "convert_e2cnn_state_dict"]
 
-# e2cnn's derived buffers (API.md §3.6-3.7): bases, cached filters (convolutions, blur pools), bias
+# e2cnn's derived buffers: bases, cached filters (convolutions, blur pools), bias
 # expansions, the index buffers of the non-linearities, pools, batch norms, dropout, reshuffling and
 # branching modules, changes of basis, GNormBatchNorm's variance aggregators and NormNonLinearity's
 # constant `eps` Parameter

@@ -1,4 +1,4 @@
-"""e2cnn's ``gspaces`` (API.md §1.2): the planar groups acting on the plane R^2 and on images.
+"""e2cnn's ``gspaces``: the planar groups acting on the plane R^2 and on images.
 
 Differences on purpose: equality includes the reflection axis (e2cnn compares fibre groups only);
 ``basespace_action_torch`` transforms tensors exactly, on their device, for the grid-preserving
@@ -125,7 +125,11 @@ class GeneralOnR2(GSpace):
         return j, theta + (2 * self.axis if j else 0.0)
 
     def _basespace_action(self, x: np.ndarray, element: Any) -> np.ndarray:
-        """Flip the rows (y -> -y) if the element reflects, then rotate counter-clockwise (MATH.md §1.5)."""
+        """Flip the rows (y -> -y) if the element reflects, then rotate counter-clockwise.
+
+        The conventions are those of docs/math.md, "Conventions: the plane, the grid and the rotation
+        direction".
+        """
         j, angle = self._flip_and_angle(element)
         if j:
             x = x[..., ::-1, :]

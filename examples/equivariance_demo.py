@@ -301,7 +301,8 @@ def _draw_field(ax, fields: np.ndarray, mask: np.ndarray, style: _FieldStyle, st
     # shrink all the others to dots
     cap = np.minimum(1.0, 1.5 * style.arrow_norm / np.maximum(np.hypot(u, v), 1e-30))
     u, v = u * cap, v * cap
-    # angles="uv": v points up on the screen (MATH.md §3.3: y runs along the rows upwards)
+    # angles="uv": v points up on the screen (y runs along the rows upwards; docs/math.md, "Conventions:
+    # the plane, the grid and the rotation direction")
     ax.quiver(cols[keep], rows[keep], u, v, angles="uv", scale_units="xy", scale=style.arrow_norm / (0.6 * step),
               width=0.006, headwidth=3.5, headlength=4, headaxislength=3.5, color="black")
     _bare(ax)

@@ -1,4 +1,4 @@
-"""e2cnn's ``nn`` (API.md §1.4): field types, geometric tensors and equivariant modules.
+"""e2cnn's ``nn``: field types, geometric tensors and equivariant modules.
 
 Layers: ``field_type`` <- ``geometric_tensor`` <- ``equivariant_module`` <- the modules, one file per
 family (convolutions, non-linearities, pools, normalisations, dropout, containers); ``init`` initialises

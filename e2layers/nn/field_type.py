@@ -1,4 +1,4 @@
-"""``FieldType``: the type of a feature space, a gspace and a list of field representations (API.md §1.4)."""
+"""``FieldType``: the type of a feature space, a gspace and a list of field representations."""
 from __future__ import annotations
 
 import warnings

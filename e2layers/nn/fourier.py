@@ -11,7 +11,7 @@ Sampling convention: with ``k = concat_psi concat_{j < c} sqrt(d) e_j`` (``c = d
 copies of the irrep psi of dimension d, ``e_j`` the j-th unit vector), the sample of a field ``x`` at ``g`` is
 ``f(g) = (rho(g) k) . x``; for SO(2), ``f(theta) = x_0 + sqrt(2) sum_k (x_k1 cos k theta + x_k2 sin k theta)``.
 On a finite group with all its irreps, ``(rho(g) k) / sqrt(|G|)`` is the row of g of ``regular_repr.change_of_basis``
-(MATH.md §1, the regular representation's closed form).
+(docs/math.md, "Regular and quotient representations").
 """
 from __future__ import annotations
 

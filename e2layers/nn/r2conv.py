@@ -1,8 +1,8 @@
 """``R2Conv`` and ``R2ConvTransposed``: steerable convolutions with e2cnn's signatures and weight layout.
 
-The weights are e2cnn's (API.md §3.6), so an e2cnn checkpoint's ``weights``/``bias`` load unchanged;
-the basis comes from the persistent cache and never enters the ``state_dict`` (API.md, "Where we
-differ").  In eval mode the expanded filter is cached in a plain attribute, recomputed whenever the
+The weights are laid out as e2cnn's (docs/migrating.md, "The weight layout"), so an e2cnn checkpoint's
+``weights``/``bias`` load unchanged; the basis comes from the persistent cache and never enters the
+``state_dict`` (docs/migrating.md, "Differences on purpose").  In eval mode the expanded filter is cached in a plain attribute, recomputed whenever the
 parameters' values change, however they were changed (every forward compares them with the values the
 filter was expanded from), so ``state_dict()`` is the same in both modes.
 """
@@ -45,7 +45,7 @@ def _check_types(in_type: Any, out_type: Any, layer: str) -> None:
 
 
 def _first_group(t: FieldType, groups: int, name: str) -> FieldType:
-    """The first of ``groups`` identical blocks of ``t`` (API.md §3.0)."""
+    """The first of ``groups`` identical blocks of ``t``, from which e2cnn builds the basis."""
     if groups == 1:
         return t
     if len(t) % groups:
@@ -57,7 +57,10 @@ def _first_group(t: FieldType, groups: int, name: str) -> FieldType:
 
 
 def _bias_expansion(out_type: FieldType) -> np.ndarray:
-    """(out.size, trivials): each field's change-of-basis columns at its trivial irreps (API.md §3.0)."""
+    """(out.size, trivials): each field's change-of-basis columns at its trivial irreps.
+
+    The bias lives on the trivial irreps only: docs/migrating.md, "The weight layout".
+    """
     columns, start = [], 0
     for rho in out_type.representations:
         position = 0
@@ -243,7 +246,7 @@ class _R2ConvBase(DerivedTensors, EquivariantModule):
 
     def check_equivariance(self, atol: float = 0.1, rtol: float = 0.1, assertion: bool = True,
                            verbose: bool = True) -> List[Tuple[Any, float]]:
-        """Random input, grid-exact elements; ``(element, mean absolute error)`` pairs (API.md §1.4)."""
+        """Random input, grid-exact elements; ``(element, mean absolute error)`` pairs as in e2cnn."""
         return _check(self, atol, rtol, assertion=assertion, verbose=verbose)
 
     def extra_repr(self) -> str:
