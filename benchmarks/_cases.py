@@ -27,7 +27,7 @@ def library(name: str):
 class _TorchWithBoolMasks:
     """e2cnn 0.2.3 indexes with uint8 masks, which current torch rejects when a pair keeps a single basis
     element (1x1 filters): its module gets a ``torch`` whose ``tensor`` makes uint8 arrays bool.  Only a
-    mask's dtype changes, no value (as ``tests/data/e2cnn/generate_filters.py``)."""
+    mask's dtype changes, no value (as ``tests/fixtures/e2cnn/generate_filters.py``)."""
 
     uint8 = torch.bool
 

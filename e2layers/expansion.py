@@ -517,7 +517,7 @@ class BasisExpansion(DerivedTensors):
         self._check_weights(weights)
         if _autocast_enabled(weights.device.type):
             # autocast would run the products in half precision; the filter is expanded in the weights'
-            # dtype, like an nn.Conv2d weight, and the convolution casts it (tests/test_scale.py)
+            # dtype, like an nn.Conv2d weight, and the convolution casts it (tests/e2layers/test_scale.py)
             with torch.autocast(weights.device.type, enabled=False):
                 return self.forward(weights)
         k = self.kernel_size

@@ -5,18 +5,30 @@ import torch
 
 from basisgen import cache
 
-# the e2cnn fixture generator runs only in an e2cnn environment; never collect it
-collect_ignore_glob = ["data/*"]
+# the e2cnn fixture generators run only in an e2cnn environment; never collect them (nor the helpers: no tests)
+collect_ignore_glob = ["fixtures/*", "helpers/*"]
+
+
+def _private_cache(directory):
+    cache.set_default_cache(cache.BasisCache([directory]))
+    torch.manual_seed(0)
+    np.random.seed(0)
+    yield directory
+    cache.set_default_cache(None)
 
 
 @pytest.fixture
 def private_cache(tmp_path):
-    """A basis cache of the test's own (nothing shared between tests) and fixed torch/numpy seeds.
+    """A basis cache of the test's own (nothing shared between tests) and fixed torch/numpy seeds; the value is
+    the cache's directory.
 
     Module tests use it with ``pytestmark = pytest.mark.usefixtures("private_cache")``.
     """
-    cache.set_default_cache(cache.BasisCache([tmp_path]))
-    torch.manual_seed(0)
-    np.random.seed(0)
-    yield
-    cache.set_default_cache(None)
+    yield from _private_cache(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory):
+    """:func:`private_cache` shared by the tests of one module (``usefixtures("module_cache")``): for modules whose
+    many tests build the same layers, so that each basis is derived once per module, not once per test."""
+    yield from _private_cache(tmp_path_factory.mktemp("basis-cache"))

@@ -156,6 +156,7 @@ print(json.dumps(dict(stats=cache.default_cache().stats, **%s)))
 """ % MODULES
 
 
+@pytest.mark.slow
 def test_a_warm_cache_build_loads_neither_sympy_nor_scipy(tmp_path):
     first = _fresh(BUILD, BASISGEN_CACHE=str(tmp_path))       # derives, loading sympy; writes the cache
     assert first["stats"]["written"] > 0 and first["sympy"]

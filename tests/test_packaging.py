@@ -34,6 +34,7 @@ def _run(args, cwd, env):
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_a_users_cache_and_cli_cannot_shadow_the_package(tmp_path):
     """In a directory full of the user's own cache/cli modules (the working directory is first on
     ``sys.path`` for ``python -c`` and scripts), an R2Conv builds and the command runs."""

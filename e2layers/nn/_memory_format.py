@@ -16,7 +16,7 @@ def keep_memory_format(y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
     Gathering channels (``index_select``), viewing fields as ``(batch, fields, size, H, W)`` and ``einsum`` over
     the channels all return contiguous tensors: without this, a ``torch.channels_last`` network would silently
-    switch back to the default format at such a layer (tests/test_scale.py).
+    switch back to the default format at such a layer (tests/e2layers/test_scale.py).
 
     Examples
     --------

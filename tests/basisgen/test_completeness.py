@@ -1,7 +1,7 @@
 """Completeness: the derived basis spans the whole solution space of the kernel constraint.
 
-The dimension of the solution space is computed here independently and numerically (Method B of
-MATH.md §4.2 in floating point): for every frequency k, A(phi) = Ac cos(k phi) + As sin(k phi) is
+The dimension of the solution space is computed here independently and numerically (in floating
+point): for every frequency k, A(phi) = Ac cos(k phi) + As sin(k phi) is
 constrained at the group's generators,
 
     rotation r_theta:     A(phi + theta) = psi_out(theta) A(phi) psi_in(theta)^-1
@@ -9,7 +9,8 @@ constrained at the group's generators,
 
 which is a linear system in the entries of (Ac, As); its nullity (SVD, tolerance 1e-9) summed over
 k = 0..F is the dimension of the band-limited (|mu| <= F) solution space.  The irrep matrices are
-written here from MATH.md §1 (and checked against the library's).  For SO(2)/O(2) one generic
+written here from docs/math.md, "Groups and their irreps" (and checked against the library's).  For SO(2)/O(2)
+one generic
 rotation (1 rad) has the same solutions as the whole group for integer frequencies, and
 frequencies beyond m + n + 3 are not needed (none solve beyond m + n).
 
@@ -101,7 +102,7 @@ def group_actions(G):
 
 
 def test_spec_irreps_agree_with_library_irreps():
-    """The hand-written irrep matrices (MATH.md §1) are the library's, on the elements of §1."""
+    """The hand-written irrep matrices are the library's, on the elements of §1."""
     for G in GROUPS:
         if G.kind == "cyclic":
             elements = [(g, (0, 2 * math.pi * g / G.rotation_order)) for g in range(G.rotation_order)]
@@ -163,7 +164,7 @@ def test_derived_elements_solve_the_constraint_at_every_element(G):
 
 
 def test_numeric_dimension_reproduces_math_count_matrix():
-    """The numeric Method B itself reproduces figures of MATH.md §2.3 (D4 and C8, F = 2)."""
+    """The numeric Method B itself reproduces the counts of docs/math.md, "The angular elements" (D4 and C8, F = 2)."""
     G = dihedral_group(4)
     counts = [[numeric_dimension(G, psi_in, psi_out, 2) for psi_in in G.irreps] for psi_out in G.irreps]
     assert counts == [[1, 0, 1, 1, 1], [0, 1, 1, 1, 1], [1, 1, 3, 1, 1], [1, 1, 1, 1, 0], [1, 1, 1, 0, 1]]

@@ -1,9 +1,10 @@
-"""The derivation engine (Method A, MATH.md §4.1) against the closed-form table of MATH.md §2.3.
+"""The derivation engine (docs/math.md, "Deriving the elements") against the closed-form table
+(docs/math.md, "The angular elements").
 
-``tests/closed_form_table.py`` is an independent implementation of the table, written from the spec;
+``tests/helpers/closed_form_table.py`` is an independent implementation of the table, written from the spec;
 here every derived basis is compared with it element by element: the same count, the same
 (mu, s, gamma, t) in the same order, the same exact coefficient matrices and the same samples.
-The literal examples of MATH.md §2.3 and API.md §3.1 pin the oracle itself down.
+The literal examples of docs/math.md, "The angular elements" pin the oracle itself down.
 """
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ def test_continuous_groups_ignore_the_frequency_band(G):
 
 @pytest.mark.parametrize("G", FINITE_GROUPS, ids=gid)
 def test_counts_match_the_count_column_of_the_table(G):
-    """len(derived) equals MATH.md §2.3's count formulas (a third source, no enumeration)."""
+    """len(derived) equals the closed count formulas (a third source, no enumeration)."""
     for F in FREQUENCIES:
         for psi_in in G.irreps:
             for psi_out in G.irreps:
@@ -134,7 +135,7 @@ def test_exact_matrix_agrees_with_numeric_evaluation():
                     assert np.allclose(sampled, e.evaluate(ANGLES[:5]), atol=1e-12, rtol=0), (G, psi_in, psi_out, e)
 
 
-# ---- MATH.md §2.3 examples, literally ---------------------------------------------------------------
+# ---- the closed-form examples, literally ---------------------------------------------------------------
 COUNT_MATRICES = {
     "C4": (cyclic_group(4), [[1, 2, 2], [2, 6, 2], [2, 2, 1]]),
     "C8": (cyclic_group(8), [[1, 2, 2, 0, 0], [2, 4, 2, 2, 0], [2, 2, 2, 2, 2], [0, 2, 2, 4, 2], [0, 0, 2, 2, 1]]),
@@ -268,7 +269,7 @@ def samples(elements, psi_in, psi_out):
 
 @pytest.mark.parametrize("G", FINITE_GROUPS + [flip_group()], ids=gid)
 def test_offset_only_basis_is_independent_and_spans_e2cnn_space(G):
-    """T only (kernels API): documented deviation from e2cnn's quirk 4 (MATH.md §6).
+    """T only (kernels API): documented deviation from e2cnn (docs/migrating.md, "Differences on purpose").
 
     e2cnn's 1x1 cosine sets then contain mu < 0 and duplicate cos(|mu| phi); our basis must not
     duplicate, i.e. be linearly independent, yet span the same space as e2cnn's."""
@@ -302,7 +303,7 @@ def test_offset_only_example_of_math_2_3():
 
 
 def test_irrep_data_matches_library_irreps():
-    """The oracle's reading of the irrep ids (MATH.md §1) agrees with the library's irreps."""
+    """The oracle's reading of the irrep ids (docs/math.md, "Groups and their irreps") agrees with the library's."""
     for G in GROUPS + [flip_group()]:
         for psi in G.irreps:
             d = irrep_data(G, psi)

@@ -1,7 +1,7 @@
-"""The planar groups and their irreps (MATH.md §1.1-§1.5, API.md §1.1).
+"""The planar groups and their irreps (docs/math.md, "Groups and their irreps").
 
-Expected values come from MATH.md's formulas (re-implemented here, independently of basisgen), from
-hand-written small cases, and from e2cnn 0.2.3's irreps lists in ``data/e2cnn/representations.json``.
+Expected values come from the formulas of docs/math.md, "Groups and their irreps" (re-implemented here,
+independently of basisgen), from hand-written small cases, and from e2cnn 0.2.3's irreps lists in ``tests/fixtures/e2cnn/representations.json``.
 Exact claims (homomorphism, eigenbasis) are proven with sympy, not sampled.
 """
 import copy
@@ -10,7 +10,6 @@ import json
 import math
 import pickle
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,9 +21,10 @@ from exact import assert_exactly_zero
 
 from basisgen import (O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, cyclic_group, dihedral_group, flip_group,
                       group_from_name, o2_group, so2_group, trivial_group)
+from paths import E2CNN_FIXTURES
 
 TWO_PI = 2 * math.pi
-E2CNN_GROUPS = json.loads((Path(__file__).parent / "data" / "e2cnn" / "representations.json").read_text())["groups"]
+E2CNN_GROUPS = json.loads((E2CNN_FIXTURES / "representations.json").read_text())["groups"]
 
 SMALL_FINITE = ([cyclic_group(n) for n in range(1, 9)] + [dihedral_group(n) for n in range(1, 9)]
                 + [flip_group()])
@@ -34,7 +34,7 @@ o2_elements = st.tuples(st.integers(0, 1), angles)
 fast = settings(max_examples=40, deadline=None)
 
 
-# ---- independent re-implementation of MATH.md §0-§1 ------------------------------------------------
+# ---- independent re-implementation of docs/math.md (conventions, groups and irreps) ------------------------
 def R(alpha):
     return np.array([[math.cos(alpha), -math.sin(alpha)], [math.sin(alpha), math.cos(alpha)]])
 
@@ -43,7 +43,7 @@ X = np.diag([1.0, -1.0])
 
 
 def plane_action(G, e):
-    """(j, theta) of an element, from MATH.md §1 (not from basisgen)."""
+    """(j, theta) of an element, from the group law (not from basisgen)."""
     if G.kind == "cyclic":
         return 0, TWO_PI * e / G.rotation_order
     if G.kind == "dihedral":
@@ -56,7 +56,7 @@ def plane_action(G, e):
 
 
 def expected_irrep(G, id, e):
-    """psi(e) for the irrep ``id`` of ``G``, written out from the tables of MATH.md §1.1-§1.4."""
+    """psi(e) for the irrep ``id`` of ``G``, written out from docs/math.md, "Groups and their irreps"."""
     j, theta = plane_action(G, e)
     if G.kind in ("cyclic", "so2"):
         (k,) = id
@@ -81,7 +81,7 @@ def expected_irrep(G, id, e):
 
 
 def law(G, a, b):
-    """The group law of MATH.md §1.1-§1.4."""
+    """The group law (docs/math.md, "Groups and their irreps")."""
     if G.kind == "cyclic":
         return (a + b) % G.rotation_order
     if G.kind == "flip":
@@ -121,7 +121,7 @@ def test_cyclic_elements(N):
 @pytest.mark.parametrize("N", [1, 2, 3, 4, 6])
 def test_dihedral_elements_in_math_order(N):
     G = dihedral_group(N)
-    # e, r, ..., r^(N-1), f, rf, ..., r^(N-1) f  (MATH.md §1.4)
+    # e, r, ..., r^(N-1), f, rf, ..., r^(N-1) f
     assert G.elements == [(0, g) for g in range(N)] + [(1, g) for g in range(N)]
     assert G.order() == 2 * N and G.identity == (0, 0) and G.name == f"D{N}"
     assert G.has_reflection and not G.continuous and G.rotation_order == N
@@ -355,7 +355,7 @@ def test_group_roundtrip(G, roundtrip):
 
 
 # ---- irreps: names, order, dimensions --------------------------------------------------------------
-IRREP_TABLE = {  # (group, [(name, dim)]) written from MATH.md §1.3/§1.4 by hand
+IRREP_TABLE = {  # (group, [(name, dim)]) written by hand
     "C1": [("irrep_0", 1)],
     "C2": [("irrep_0", 1), ("irrep_1", 1)],
     "C3": [("irrep_0", 1), ("irrep_1", 2)],
@@ -405,7 +405,7 @@ def test_irrep_ids_and_attributes():
 
 
 def test_sum_of_squares_constituents():
-    # 2-D irreps of C_N and SO(2) are of complex type, those of D_N and O(2) of real type (API.md §1.1)
+    # 2-D irreps of C_N and SO(2) are of complex type, those of D_N and O(2) of real type (as in e2cnn)
     assert [p.sum_of_squares_constituents for p in cyclic_group(6).irreps] == [1, 2, 2, 1]
     assert [p.sum_of_squares_constituents for p in so2_group(2).irreps] == [1, 2, 2]
     assert {p.sum_of_squares_constituents for p in dihedral_group(6).irreps} == {1}
@@ -583,7 +583,7 @@ def test_continuous_characters():
     assert o2_group().irrep(1, 0).character((1, 0.4)) == -1.0
 
 
-# ---- the complex eigenbasis (MATH.md §4.1) -----------------------------------------------------------
+# ---- the complex eigenbasis (docs/math.md, "Deriving the elements") ----------------------------------------
 EIGEN_GROUPS = [cyclic_group(n) for n in (1, 2, 3, 4, 5, 6, 8)] + [dihedral_group(n) for n in (1, 2, 3, 4, 5, 6)] \
     + [flip_group(), so2_group(4), o2_group(4)]
 
@@ -629,7 +629,7 @@ def test_eigenbasis_exact(G):
 
 
 def test_eigenbasis_math_table():
-    """MATH.md §4.1: U ~ [[1, 1], [-i, i]] for 2-D irreps, flip partners swap, 1-D flip sign (-1)^j."""
+    """U ~ [[1, 1], [-i, i]] for 2-D irreps, flip partners swap, 1-D flip sign (-1)^j."""
     eb = dihedral_group(5).irrep(1, 2).eigenbasis()
     assert eb.U.to_Matrix() == sp.Matrix([[1, 1], [-sp.I, sp.I]])
     assert (eb.weights, eb.conj_partner, eb.flip_partner, eb.flip_sign) == ((2, -2), (1, 0), (1, 0), (1, 1))

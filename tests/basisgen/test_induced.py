@@ -1,6 +1,5 @@
-"""Induced representations against e2cnn 0.2.3 (tests/data/e2cnn/generate_induced.py), exactly and numerically."""
+"""Induced representations against e2cnn 0.2.3 (tests/fixtures/e2cnn/generate_induced.py), exactly and numerically."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +8,9 @@ import sympy as sp
 import basisgen as bg
 from basisgen.induced import induced_representation
 from e2layers import group as e2group
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 CASES = json.loads((DATA / "induced.json").read_text())
 
 

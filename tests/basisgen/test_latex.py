@@ -26,6 +26,7 @@ import basisgen as bg
 from basisgen.derivation import _derive
 from basisgen.harmonics import BETA, PHI, HarmonicElement
 from basisgen.latex import element_latex, group_table_latex, kernel_latex, pair_latex
+from paths import HELPERS
 
 M, N_, NN, T_ = sp.symbols("m n N t", integer=True)
 LOCALS = {"phi": PHI, "beta": BETA, "m": M, "n": N_, "N": NN, "t": T_, "pi": sp.pi,
@@ -181,7 +182,7 @@ def test_irregular_offset_sets_are_listed():
     assert _index_set(members[:2] + members[3:], 9, None) == r"t \in \{-2, -1, 1, 2\}"
 
 
-# ---- hand-computed expectations (MATH.md §2.3) --------------------------------------------------------
+# ---- hand-computed expectations (docs/math.md, "The angular elements") -------------------------------------
 def _rhs(formulas):
     return [f.split(" = ", 1)[1].split(r", \qquad")[0] for f in formulas]
 
@@ -497,7 +498,7 @@ def render_with_katex(formulas) -> list:
     if node is None or katex is None:
         pytest.skip("node or the katex package is not installed "
                     "(npm install --prefix ~/.cache/e2layers-test-katex katex)")
-    script = Path(__file__).with_name("katex_render.js")
+    script = HELPERS / "katex_render.js"
     run = subprocess.run([node, str(script), katex], input=json.dumps(list(formulas)), capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr

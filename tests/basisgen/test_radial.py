@@ -1,4 +1,4 @@
-"""R2Conv's defaults (MATH.md §3.3, API.md §1.3): grid, rings, widths, frequency cutoffs."""
+"""R2Conv's defaults (docs/math.md, "Rings, widths and frequency cut-offs"): grid, rings, widths, frequency cutoffs."""
 import numpy as np
 import pytest
 

@@ -1,7 +1,9 @@
-"""Regular, quotient and restricted representations, direct sums and changes of basis (MATH.md §1.6-§1.7).
+"""Regular, quotient and restricted representations, direct sums and changes of basis (docs/math.md,
+"Regular and quotient representations").
 
-The reference values are e2cnn 0.2.3's (``data/e2cnn/representations.json`` + ``.npz``, written by
-``data/e2cnn/generate.py``), MATH.md's closed forms and printed examples, and the defining properties
+The reference values are e2cnn 0.2.3's (``tests/fixtures/e2cnn/representations.json`` + ``.npz``, written by
+``tests/fixtures/e2cnn/generate.py``), the closed forms and examples of docs/math.md, "Regular and quotient
+representations", and the defining properties
 (permutation matrices, rho(parent(h)) = Q (+)phi(h) Q^T, Frobenius reciprocity) checked directly.
 """
 import copy
@@ -10,7 +12,6 @@ import math
 import pickle
 import re
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,9 +25,10 @@ from exact import assert_exactly_zero
 import basisgen
 from basisgen import (Representation, change_basis, coset_representatives, cyclic_group, dihedral_group, directsum,
                       flip_group, o2_group, restrict_irrep, so2_group, subgroup, trivial_group)
+from paths import E2CNN_FIXTURES
 
 TWO_PI = 2 * math.pi
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 REFERENCE = json.loads((DATA / "representations.json").read_text())
 with np.load(DATA / "representations.npz") as _npz:
     COB = {key: _npz[key] for key in _npz.files}
@@ -83,7 +85,7 @@ def sample(H, n=6, seed=1):
     return [(j, float(t)) for j in (0, 1) for t in rng.uniform(0, TWO_PI, n)]
 
 
-# ==== regular representation (MATH.md §1.6) ======================================================
+# ==== regular representation (docs/math.md, "Regular and quotient representations") =========================
 @pytest.mark.parametrize("case", CASES["regular"], ids=lambda c: c["key"])
 def test_regular_matches_e2cnn(case):
     G = group_of(case)
@@ -136,7 +138,7 @@ def test_regular_irreps_literally():
 
 
 def closed_form_regular_Q(G):
-    """The rows of MATH.md §1.6's closed form."""
+    """The rows of closed form."""
     N = G.rotation_order
     rows = []
     for g in G.elements:
@@ -167,7 +169,7 @@ def test_regular_closed_form(G):
     np.testing.assert_allclose(G.regular_representation.change_of_basis, closed_form_regular_Q(G), atol=1e-12)
 
 
-D4_EXAMPLE = [  # MATH.md §1.6, Q * sqrt(8); "r2" stands for sqrt(2)
+D4_EXAMPLE = [  # the D4 example: Q * sqrt(8); "r2" stands for sqrt(2)
     "1 1 r2 0 0 r2 1 1",
     "1 1 0 r2 -r2 0 -1 -1",
     "1 1 -r2 0 0 -r2 1 1",
@@ -226,7 +228,7 @@ def test_regular_nonlinearities_and_errors():
             G.quotient_representation(2 if G.kind == "so2" else (None, 2))
 
 
-# ==== quotient representations (MATH.md §1.7) ======================================================
+# ==== quotient representations (docs/math.md, "Regular and quotient representations") =======================
 @pytest.mark.parametrize("case", CASES["quotient"], ids=lambda c: c["key"])
 def test_quotient_matches_e2cnn(case):
     G = group_of(case)
@@ -237,7 +239,7 @@ def test_quotient_matches_e2cnn(case):
 
 
 def cosets_by_hand(G, sid):
-    """MATH.md §1.7: walk the element list; each element not yet covered starts a new coset."""
+    """Walk the element list; each element not yet covered starts a new coset."""
     H, parent, _ = subgroup(G, sid)
     Hp = [parent(h) for h in H.elements]
     reps, coset = [], {}
@@ -600,7 +602,7 @@ def test_directsum_nonlinearities_are_intersected():
     G = cyclic_group(4)
     reg, triv, vec = G.regular_representation, G.trivial_representation, G.irrep_representation(1)
     assert directsum([reg, reg]).supported_nonlinearities == reg.supported_nonlinearities
-    # e2cnn tags (API.md §1.1): trivial of C_N has concatenated too
+    # e2cnn tags (as in e2cnn): trivial of C_N has concatenated too
     assert directsum([reg, triv]).supported_nonlinearities == {"pointwise", "norm", "gated", "concatenated"}
     assert directsum([reg, vec]).supported_nonlinearities == {"norm", "gated"}
     assert directsum([reg, change_basis(vec, np.eye(2), "v")]).supported_nonlinearities == set()

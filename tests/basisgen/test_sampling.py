@@ -1,9 +1,8 @@
-"""Sampled bases: e2cnn parity, the reference dimensions of MATH.md §5.1 / API.md §3.9, grid equivariance."""
+"""Sampled bases: e2cnn parity, the reference dimensions e2cnn gives (docs/math.md, "The tables"), grid equivariance."""
 import ast
 import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,9 @@ import pytest
 import basisgen as bg
 from basisgen.errors import EmptyBasisError
 from basisgen.sampling import grid_coordinates, sample_basis, sample_irreps_basis
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 CONFIGS = json.loads((DATA / "bases.json").read_text())["configs"]
 
 
@@ -74,7 +74,7 @@ def test_equals_e2cnn_element_by_element(config):
         assert tuple(ours_attr["shape"]) == tuple(ref["shape"])
 
 
-# ---- reference dimensions (MATH.md §5.1, API.md §3.9) ------------------------------------------------
+# ---- reference dimensions (as e2cnn gives them) ------------------------------------------------
 REGULAR_DIMS = {  # group -> dims for k = 3, 5, 7, 9
     ("C", 4): (24, 44, 72, 124), ("C", 8): (48, 88, 144, 248),
     ("D", 4): (48, 88, 144, 248), ("D", 8): (96, 176, 288, 496),

@@ -1,5 +1,5 @@
-"""Exact verification of the kernel constraint (MATH.md §4.3): every derived element is proven, and
-hand-written wrong kernels (MATH.md §4.3's controls and more) are refuted."""
+"""Exact verification of the kernel constraint (docs/math.md, "Verifying an element exactly"): every derived
+element is proven, and hand-written wrong kernels (the classic wrong answers and more) are refuted."""
 from __future__ import annotations
 
 import pytest
@@ -68,7 +68,7 @@ def test_verification_result_is_truthy_or_falsy_with_a_reason():
     assert not bad and bool(bad) is False and bad.reason
 
 
-# ---- MATH.md §4.3 controls --------------------------------------------------------------------------
+# ---- controls: wrong kernels --------------------------------------------------------------------------
 def test_c8_wrong_harmonic_fails_and_alias_passes():
     C8 = cyclic_group(8)
     psi1, psi2 = C8.irrep(1), C8.irrep(2)
@@ -81,7 +81,7 @@ def test_c8_wrong_harmonic_fails_and_alias_passes():
     assert not verify(R(2 * phi), psi1, psi2)             # the wrong harmonic
     assert not verify(R(2 * phi) * X, psi1, psi2)
     assert not verify(R(5 * phi), psi1, psi2)
-    # the same with a 1-D input (MATH.md §4.3's column form)
+    # the same with a 1-D input (the column form)
     assert verify(column(9 * phi), C8.irrep(0), psi1)
     assert not verify(column(2 * phi), C8.irrep(0), psi1)
 
@@ -192,7 +192,7 @@ def test_groups_whose_order_is_not_a_multiple_of_4(N):
 
 
 def test_irrational_coefficients():
-    """Entries with a common factor sqrt(2) (MATH.md §4.3) are decided exactly too."""
+    """Entries with a common factor sqrt(2) (docs/math.md, "Verifying an element exactly") are decided exactly too."""
     C8 = cyclic_group(8)
     assert verify(sp.sqrt(2) * column(phi), C8.irrep(0), C8.irrep(1))
     assert not verify(sp.sqrt(2) * column(2 * phi), C8.irrep(0), C8.irrep(1))

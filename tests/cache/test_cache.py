@@ -1,7 +1,7 @@
 """The basis cache under real processes, crashes, damaged files and read-only directories.
 
 Each guarantee of ``cache/`` is shown the way it is meant to hold in use: several interpreters started
-with ``sys.executable`` (``tests/cache_worker.py``) share one ``$BASISGEN_CACHE`` directory, writers are
+with ``sys.executable`` (``tests/helpers/cache_worker.py``) share one ``$BASISGEN_CACHE`` directory, writers are
 killed with SIGKILL, entry files are truncated, bit-flipped or replaced by foreign files.  Expected
 bases always come from an independent in-process :func:`basisgen.sample_basis` call, never from the
 cache under test.
@@ -39,9 +39,9 @@ from basisgen.sampling import sample_basis
 from basisgen.cache import BasisCache, basis_key, cache_roots
 from basisgen.cache.entry import read_entry
 from cache_worker import make_config
+from paths import HELPERS, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-WORKER = Path(__file__).with_name("cache_worker.py")
+WORKER = HELPERS / "cache_worker.py"
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
@@ -162,6 +162,7 @@ N_PROCESSES = 8
 ROUNDS = 4      # 3 from an empty directory, then 1 in which every entry has been damaged
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("locks", ["flock", "no-flock"])
 def test_processes_hammering_overlapping_keys_agree_and_leave_a_clean_cache(tmp_path, locks):
     """8 processes released at once get the same 8 keys (each in its own order): 3 rounds from an empty
@@ -278,6 +279,7 @@ def test_writer_killed_between_write_and_publish_leaves_only_an_invisible_tempor
     assert BasisCache([root]).verify() == []
 
 
+@pytest.mark.slow
 def test_writers_killed_at_random_moments_leave_a_readable_cache(tmp_path):
     """Processes churning through distinct keys are SIGKILLed at random moments, twice over."""
     root = tmp_path / "cache"

@@ -26,8 +26,11 @@ import basisgen
 from basisgen import cache
 from basisgen.cache import BasisCache
 from basisgen.cache.entry import checksum, read_entry
-from test_cache import (ROOT, assert_same_basis, entry_path, get, key_of, populate, reference, snapshot, spec)
+from paths import HELPERS, ROOT
+from test_cache import assert_same_basis, entry_path, get, key_of, populate, reference, snapshot, spec
 
+#: ``$PYTHONPATH`` of a child that imports this folder's test_cache (and its helpers) by name
+CHILD_PATH = os.pathsep.join(str(p) for p in (ROOT, Path(__file__).resolve().parent, HELPERS))
 C4 = spec("C4", 3)
 C8 = spec("C8", 5)
 
@@ -255,7 +258,6 @@ def test_declared_sizes_are_checked_before_anything_is_read(tmp_path):
     assert path.stat().st_size < 100_000
     code = (f"import resource, warnings; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
             f"from basisgen import cache\n"
-            f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
             f"from test_cache import get, spec, assert_same_basis\n"
             f"c = cache.BasisCache([{str(root)!r}])\n"
             f"with warnings.catch_warnings(record=True) as w:\n"
@@ -263,7 +265,7 @@ def test_declared_sizes_are_checked_before_anything_is_read(tmp_path):
             f"assert_same_basis(b, spec('C4', 3)); assert c.stats['corrupt'] == 1, c.stats\n"
             f"print([str(x.message) for x in w])\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                         env=dict(os.environ, PYTHONPATH=CHILD_PATH))
     assert out.returncode == 0, out.stderr
     assert "inconsistent with its key" in out.stdout
 
@@ -280,7 +282,6 @@ def _small_filesystem(directory: Path, kib: int) -> bool:
 
 FULL_DISK_CHILD = r"""
 import sys, warnings, json
-sys.path.insert(0, sys.argv[2])
 from test_cache import get, spec, assert_same_basis
 from basisgen import cache
 c = cache.BasisCache([sys.argv[1]])
@@ -292,6 +293,7 @@ print(json.dumps([str(x.message) for x in w if issubclass(x.category, RuntimeWar
 """
 
 
+@pytest.mark.slow
 def test_a_full_disk_warns_once_and_carries_on_at_every_fill_level(tmp_path):
     mount = tmp_path / "small"
     if not _small_filesystem(mount, 256):
@@ -308,8 +310,8 @@ def test_a_full_disk_warns_once_and_carries_on_at_every_fill_level(tmp_path):
                         fh.write(b"\0" * filler)
                     except OSError:
                         pass
-            out = subprocess.run([sys.executable, "-c", FULL_DISK_CHILD, str(mount / "cache"), str(ROOT / "tests")],
-                                 capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            out = subprocess.run([sys.executable, "-c", FULL_DISK_CHILD, str(mount / "cache")],
+                                 capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=CHILD_PATH))
             assert out.returncode == 0, (free_kib, out.stderr)
             assert "Traceback" not in out.stderr and "HDF5" not in out.stderr, (free_kib, out.stderr)
             warned = json.loads(out.stdout.strip().splitlines()[-1])

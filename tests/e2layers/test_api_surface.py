@@ -2,7 +2,7 @@
 ``kernels``, ``nn`` and ``nn.init``, with compatible signatures, and every public method and property of
 its classes.
 
-The reference is ``tests/data/e2cnn/api.json``, made from e2cnn itself by ``generate_api.py`` next to it.
+The reference is ``tests/fixtures/e2cnn/api.json``, made from e2cnn itself by ``generate_api.py`` next to it.
 A signature is compatible when every parameter of e2cnn's is there, in the same place, of the same kind
 and with the same default; ours may add optional parameters after them.  The differences that remain
 are on purpose: each is listed in :data:`ON_PURPOSE` and in the README's "Migrating from e2cnn".
@@ -12,12 +12,11 @@ import inspect
 import json
 import math
 import re
-from pathlib import Path
 
 import pytest
+from paths import E2CNN_FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAPSHOT = json.loads((ROOT / "tests" / "data" / "e2cnn" / "api.json").read_text())
+SNAPSHOT = json.loads((E2CNN_FIXTURES / "api.json").read_text())
 OURS = {"group": "e2layers.group", "gspaces": "e2layers.gspaces", "kernels": "e2layers.kernels",
         "nn": "e2layers.nn", "nn.init": "e2layers.nn.init"}
 

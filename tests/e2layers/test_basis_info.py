@@ -1,11 +1,10 @@
-"""R2Conv's weight descriptions and basis-filter dicts equal e2cnn's (tests/data/e2cnn/basis_info.json).
+"""R2Conv's weight descriptions and basis-filter dicts equal e2cnn's (tests/fixtures/e2cnn/basis_info.json).
 
 Every key, every value (floats to 1e-9) and the type of every number (int or float), for each weight of
 each layer, for the dicts a ``basis_filter`` receives and keeps, and for ``get_element_info`` by index
 and by name.
 """
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,8 +13,9 @@ from basis_filters import FILTERS
 from e2cnn_cases import fixture_gspaces
 from e2cnn_tokens import representation
 from e2layers import gspaces, nn
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 CASES = json.loads((DATA / "basis_info.json").read_text())
 GSPACES = fixture_gspaces(gspaces)
 

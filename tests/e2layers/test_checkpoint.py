@@ -4,22 +4,20 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from basisgen import cache
 from e2layers import gspaces, nn
 from e2layers.checkpoint import load_e2cnn_state_dict
+from paths import E2CNN_FIXTURES, ROOT
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
-ROOT = Path(__file__).resolve().parents[1]
+DATA = E2CNN_FIXTURES
 
 
 class TwoConvs(torch.nn.Module):
-    """The model of tests/data/e2cnn/generate_filters.py, written against e2layers."""
+    """The model of tests/fixtures/e2cnn/generate_filters.py, written against e2layers."""
 
     def __init__(self):
         super().__init__()
@@ -34,11 +32,7 @@ class TwoConvs(torch.nn.Module):
         return self.conv2(self.conv1(x))
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path):
-    cache.set_default_cache(cache.BasisCache([tmp_path / "cache"]))
-    yield
-    cache.set_default_cache(None)
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
@@ -74,6 +68,7 @@ print(json.dumps(cache.default_cache().stats))
 """
 
 
+@pytest.mark.slow
 def test_a_new_process_with_a_warm_cache_derives_nothing(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), BASISGEN_CACHE=str(tmp_path / "shared"))
     runs = [json.loads(subprocess.run([sys.executable, "-c", BUILD], env=env, capture_output=True, text=True,

@@ -12,7 +12,6 @@ only; the tolerances are the ``check_atol``/``check_rtol`` class attributes and 
 import inspect
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +20,8 @@ import torch
 from basisgen import checks
 from basisgen.errors import InvalidTypeError, InvalidValueError
 from e2layers import gspaces, nn
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 # (helper, extra arguments, [(good value, expected result)], [(bad value, error class)])
 TABLE = [

@@ -1,14 +1,13 @@
 """Networks written in e2cnn's idioms build *the same network* with e2layers, and export.
 
-The models (``tests/e2cnn_style_models.py``) use ``rotation_order``, ``DihedralGroup``/``CyclicGroup``
+The models (``tests/helpers/e2cnn_style_models.py``) use ``rotation_order``, ``DihedralGroup``/``CyclicGroup``
 checks, ``representations['regular']``, irreps selected by frequency on the flip group, an H-Net
 ``basis_filter`` and an ``except AssertionError`` fall-back.  e2cnn built the same source
-(``tests/data/e2cnn/generate_idioms.py``): our parameter counts and state-dict keys equal its, its
+(``tests/fixtures/e2cnn/generate_idioms.py``): our parameter counts and state-dict keys equal its, its
 trained checkpoints load, and the outputs agree; ``nn.export`` turns each into plain PyTorch.
 """
 import json
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,10 +16,11 @@ import torch
 from e2layers import group, gspaces, nn
 from e2layers.checkpoint import convert_e2cnn_state_dict, load_e2cnn_state_dict
 from e2cnn_style_models import build
+from paths import E2CNN_FIXTURES
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 META = json.loads((DATA / "idioms.json").read_text())
 ARRAYS = np.load(DATA / "idioms.npz")
 

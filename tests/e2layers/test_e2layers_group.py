@@ -1,15 +1,15 @@
 """e2layers.group and e2layers.gspaces: e2cnn's names, registries, conventions and actions."""
 import json
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from e2layers import group, gspaces
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 REPS = json.loads((DATA / "representations.json").read_text())
 
 

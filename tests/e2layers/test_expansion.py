@@ -1,7 +1,6 @@
 """Weights -> filter: e2cnn's layout and values on multi-field layers, and equivariance of the result."""
 import ast
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,16 +9,13 @@ import torch
 import basisgen as bg
 from basisgen import cache
 from e2layers.expansion import BasisExpansion
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 CASES = json.loads((DATA / "filters.json").read_text())
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path):
-    cache.set_default_cache(cache.BasisCache([tmp_path / "cache"]))
-    yield
-    cache.set_default_cache(None)
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def _group(gspace: str):

@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from e2layers import gspaces, nn
+from spaces import gspace_table
 
 
 def _catalogue(gs):
@@ -22,8 +23,7 @@ def _catalogue(gs):
     return reprs
 
 
-GSPACES = [gspaces.Rot2dOnR2(8), gspaces.FlipRot2dOnR2(4), gspaces.Rot2dOnR2(-1, maximum_frequency=3),
-           gspaces.FlipRot2dOnR2(-1, maximum_frequency=3), gspaces.Flip2dOnR2(), gspaces.TrivialOnR2()]
+GSPACES = [factory() for factory in gspace_table("C8", "D4", "SO2", "O2", "Flip", "C1").values()]
 
 
 @pytest.mark.parametrize("gs", GSPACES, ids=lambda g: g.name)

@@ -1,8 +1,7 @@
-"""``e2layers.kernels`` against e2cnn.kernels (tests/data/e2cnn/kernels.*): values at arbitrary points (the
+"""``e2layers.kernels`` against e2cnn.kernels (tests/fixtures/e2cnn/kernels.*): values at arbitrary points (the
 origin included), attribute dicts, dimensions, signatures; and the torch sampling against the numpy one."""
 import inspect
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,9 @@ import torch
 from e2cnn_cases import fixture_gspaces
 from e2cnn_tokens import representation
 from e2layers import gspaces, kernels
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 META = json.loads((DATA / "kernels.json").read_text())
 ARRAYS = np.load(DATA / "kernels.npz")
 CASES = META["cases"]

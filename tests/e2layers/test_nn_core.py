@@ -12,18 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-from basisgen import cache
 from e2layers import gspaces, nn
 from e2layers.checkpoint import load_e2cnn_state_dict
+from spaces import gspace_table
 
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    cache.set_default_cache(cache.BasisCache([tmp_path_factory.mktemp("bases")]))
-    yield
-    cache.set_default_cache(None)
+pytestmark = pytest.mark.usefixtures("module_cache")
 
 
 @pytest.fixture(autouse=True)
@@ -33,18 +29,9 @@ def seed():
 
 
 # ---- gspaces and field types ------------------------------------------------------------------------------
-GSPACES = {
-    "C1": lambda: gspaces.TrivialOnR2(),
-    "C2": lambda: gspaces.Rot2dOnR2(2),
-    "C4": lambda: gspaces.Rot2dOnR2(4),
-    "C8": lambda: gspaces.Rot2dOnR2(8),
-    "D1": lambda: gspaces.FlipRot2dOnR2(1),
-    "D2": lambda: gspaces.FlipRot2dOnR2(2),
-    "D4": lambda: gspaces.FlipRot2dOnR2(4),
-    "D8": lambda: gspaces.FlipRot2dOnR2(8),
-    "SO2": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=4),
-    "O2": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=4),
-}
+# more orders than the shared table (C2, D2, D8: the convolutions' grid cases), and band limit 4 for SO(2)/O(2):
+# these equivariance tests were written and their tolerances set with it; 3 would change what they check
+GSPACES = gspace_table("C1", "C2", "C4", "C8", "D1", "D2", "D4", "D8", "SO2", "O2", band_limit=4)
 
 
 def _fields(name: str, gs):
@@ -93,13 +80,13 @@ def test_getting_started():
     assert isinstance(y, nn.GeometricTensor) and y.type == feat_type_out
     assert y.shape == (16, 80, 28, 28)
     assert conv.evaluate_output_shape(x.shape) == tuple(y.shape)
-    # table API.md §3.9: C8 triv -> reg at k=5 has 11 elements per field pair
+    # as e2cnn: C8 triv -> reg at k=5 has 11 elements per field pair
     assert conv.weights.shape == (3 * 10 * 11,)
     assert conv.bias.shape == (10,)        # one trivial irrep per regular field
 
 
 def test_basis_dimensions_match_e2cnn():
-    # API.md §3.9, measured with e2cnn
+    # measured with e2cnn
     for name, k, expected in [("C4", 3, 24), ("C8", 5, 88), ("D4", 7, 144), ("D8", 3, 96)]:
         gs = GSPACES[name]()
         t = nn.FieldType(gs, [gs.regular_repr])
@@ -398,7 +385,7 @@ def test_he_init_matches_loop(group):
 
 
 def test_he_init_positions():
-    """Hand-checked case: C4 regular -> 2 regular, k=3: 24 elements per pair (API.md §3.9)."""
+    """Hand-checked case: C4 regular -> 2 regular, k=3: 24 elements per pair (as e2cnn)."""
     gs = gspaces.Rot2dOnR2(4)
     conv = nn.R2Conv(nn.FieldType(gs, [gs.regular_repr]), nn.FieldType(gs, 2 * [gs.regular_repr]), 3)
     attrs = conv.basisexpansion.weight_attributes()
@@ -519,7 +506,7 @@ def test_layer_errors():
         nn.R2Upsampling(fin)
 
 
-# ---- checkpoints --------------------------------------------------------------------------------------------
+# ---- checkpoints -------------------------------------------------------------------------------------------
 def test_load_e2cnn_state_dict():
     conv = _conv()
     e2cnn_like = {"bias": conv.bias.detach().clone(), "weights": conv.weights.detach().clone(),

@@ -3,12 +3,11 @@ ReshuffleModule / MultipleModule arguments, nn.export of networks that build Geo
 forward, the initialisers on a convolution's parameter, R2Upsampling's exact equivariance on the pixel grid,
 and the signatures of these callables.
 
-Expected values come from e2cnn 0.2.3 (tests/data/e2cnn/edges.*, made by generate_edges.py next to them),
+Expected values come from e2cnn 0.2.3 (tests/fixtures/e2cnn/edges.*, made by generate_edges.py next to them),
 or are derived by hand (index arithmetic, orthogonality, torch's own indexing).
 """
 import inspect
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,9 @@ import torch
 from basisgen.errors import InvalidValueError
 from e2layers import gspaces, nn
 from e2layers.checkpoint import convert_e2cnn_state_dict
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 E2CNN = json.loads((DATA / "edges.json").read_text())
 ARRAYS = np.load(DATA / "edges.npz")
 
@@ -128,7 +128,7 @@ def test_arithmetic_and_tensor_members(geometric):
     assert x.restrict((None, 4)).type.gspace.name == "4-Rotations"
 
 
-# ---- ReshuffleModule, MultipleModule -------------------------------------------------------------------------
+# ---- ReshuffleModule, MultipleModule -----------------------------------------------------------------------
 def test_reshuffle_accepts_what_e2cnn_accepts():
     record = E2CNN["reshuffle"]
     c4 = gspaces.Rot2dOnR2(4)
@@ -253,7 +253,7 @@ def test_export_keeps_the_boundary_idiom_scriptable():
     assert torch.equal(mixed[-1](nn.GeometricTensor(torch.zeros(1, 8), t)), torch.zeros(1, 8))
 
 
-# ---- initialisation -----------------------------------------------------------------------------------------
+# ---- initialisation ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("gs_name", ["C4", "D4", "C8"])
 @pytest.mark.parametrize("n_in, n_out", [(3, 3), (2, 4), (4, 2)])
 def test_deltaorthonormal_init_is_a_central_isometry(gs_name, n_in, n_out):

@@ -12,7 +12,6 @@ import pytest
 import torch
 from torch.nn.utils import parametrize
 
-from basisgen import cache
 from e2layers import gspaces, nn
 
 GS = gspaces.Rot2dOnR2(4)
@@ -26,11 +25,7 @@ LAYERS = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    cache.set_default_cache(cache.BasisCache([tmp_path_factory.mktemp("bases")]))
-    yield
-    cache.set_default_cache(None)
+pytestmark = pytest.mark.usefixtures("module_cache")
 
 
 @pytest.fixture(autouse=True)

@@ -12,15 +12,14 @@ import torch
 import torch.nn.functional as F
 
 from e2layers import gspaces, nn
+from spaces import gspace_table
 
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
 
-CONTINUOUS = {"SO2": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=3),
-              "O2": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=3)}
-FINITE = {"C8": lambda: gspaces.Rot2dOnR2(8), "D4": lambda: gspaces.FlipRot2dOnR2(4),
-          "C4": lambda: gspaces.Rot2dOnR2(4), "Flip": lambda: gspaces.Flip2dOnR2()}
+CONTINUOUS = gspace_table("SO2", "O2")
+FINITE = gspace_table("C8", "D4", "C4", "Flip")
 MODES = ["train", "eval"]
 
 
@@ -320,7 +319,7 @@ def test_forward_rejects_other_field_types():
         module(torch.randn(1, 8, 3, 3))
 
 
-# ---- the band-limited regular representation ----------------------------------------------------------------
+# ---- the band-limited regular representation ---------------------------------------------------------------
 def test_spectral_regular_representation():
     for gs_name in ("C8", "D4"):
         G = FINITE[gs_name]().fibergroup
@@ -341,7 +340,7 @@ def test_spectral_regular_representation():
         so2.bl_irreps(-1)
 
 
-# ---- in a network --------------------------------------------------------------------------------------------
+# ---- in a network ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_so2_network(dtype):
     gs = gspaces.Rot2dOnR2(-1, maximum_frequency=4)

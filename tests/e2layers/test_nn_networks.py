@@ -10,7 +10,9 @@ import pickle
 import pytest
 import torch
 
-from e2layers import group, gspaces, nn
+from e2layers import group, nn
+from paths import ROOT
+from spaces import gspace_table
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
@@ -156,9 +158,9 @@ def _group_name(gs):
         "D4" if gs.name.startswith("Flip_4") else "O2")
 
 
-GSPACES = {"C8": lambda: gspaces.Rot2dOnR2(8), "D4": lambda: gspaces.FlipRot2dOnR2(4),
-           "SO2": lambda: gspaces.Rot2dOnR2(-1, maximum_frequency=4),
-           "O2": lambda: gspaces.FlipRot2dOnR2(-1, maximum_frequency=4)}
+# band limit 4 for SO(2)/O(2), as in test_nn_core (these networks were sized and their tolerances set with it);
+# test_scale builds the same networks from this table
+GSPACES = gspace_table("C8", "D4", "SO2", "O2", band_limit=4)
 
 # every module of e2layers.nn and where it is supported (the plain-tensor helpers are not modules)
 ALL_MODULES = {name for name in nn.__all__ if isinstance(getattr(nn, name), type)
@@ -281,6 +283,7 @@ def test_network_exports(networks, name):
     assert set(net.state_dict()) == set(copy.deepcopy(net).train().state_dict())
 
 
+@pytest.mark.slow
 def test_torch_compile_of_the_network_and_its_export(networks):
     net = _net(networks, "C8")
     x = torch.randn(2, 3, SIZE, SIZE, dtype=torch.float64)
@@ -293,8 +296,7 @@ def test_torch_compile_of_the_network_and_its_export(networks):
 
 def test_docs_list_every_module():
     """docs/modules.md has a row for every equivariant module and export helper of e2layers.nn."""
-    from pathlib import Path
-    text = (Path(__file__).resolve().parents[1] / "docs" / "modules.md").read_text()
+    text = (ROOT / "docs" / "modules.md").read_text()
     documented = {name for name in nn.__all__ if f"`{name}(" in text}
     wanted = ALL_MODULES | {"MaxPoolChannels", "TensorToGeometric", "GeometricToTensor", "FieldType", "GeometricTensor"}
     assert wanted - documented == set()

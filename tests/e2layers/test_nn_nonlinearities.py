@@ -1,13 +1,12 @@
 """e2layers.nn: norm, induced norm, gated, induced gated, concatenated and vector-field non-linearities.
 
-Expected values come from e2cnn 0.2.3 (tests/data/e2cnn/generate_nonlinearities.py: outputs for the same
+Expected values come from e2cnn 0.2.3 (tests/fixtures/e2cnn/generate_nonlinearities.py: outputs for the same
 input and parameters, the concatenated representations' matrices) and from hand computations.
 Equivariance is measured with ``nn.assert_equivariant`` under the grid-exact elements (float32 < 1e-5,
 float64 < 1e-10) and, on the fibres alone, under every testing element (45-degree rotations, SO(2) angles).
 """
 import json
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +18,9 @@ from e2layers.group import change_basis
 
 from e2cnn_tokens import representation
 from spaces import GSPACES
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 
 
 pytestmark = pytest.mark.usefixtures("private_cache")
@@ -362,7 +362,7 @@ def test_cuda():
     del gs
 
 
-# ---- errors -------------------------------------------------------------------------------------------------
+# ---- errors ------------------------------------------------------------------------------------------------
 def test_errors():
     c8, so2, d4 = gspaces.Rot2dOnR2(8), GSPACES["SO2"](), gspaces.FlipRot2dOnR2(4)
     t = ftype(c8, ["irrep:1", "regular"])

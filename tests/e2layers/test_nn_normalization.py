@@ -4,13 +4,12 @@ IIDBatchNorm2d and FieldNorm (beyond e2cnn).
 Equivariance in eval mode (``nn.assert_equivariant``, after training steps) and in train mode (the output on
 ``g.x`` is ``g`` of the output on ``x``, and the running statistics after a step on either are the same), in
 float32 (< 1e-5) and float64 (< 1e-10), under the grid-exact elements of C8, D4, SO(2) and O(2).  Expected
-values come from e2cnn 0.2.3 (tests/data/e2cnn/generate_batchnorm.py), torch's BatchNorm2d, GroupNorm and
+values come from e2cnn 0.2.3 (tests/fixtures/e2cnn/generate_batchnorm.py), torch's BatchNorm2d, GroupNorm and
 LayerNorm, and hand computations.
 """
 import copy
 import json
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +19,9 @@ from e2layers import gspaces, nn
 from e2layers.group import directsum
 
 from e2cnn_tokens import representation
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 # exports must run under torch.jit.script, which torch >= 2.10 marks deprecated
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 

@@ -3,12 +3,11 @@ NormMaxPool, NormPool, InducedNormPool, GroupPooling and MaxPoolChannels.
 
 Equivariance is measured with ``nn.assert_equivariant`` under the grid-exact elements, in float32 (< 1e-5)
 and float64 (< 1e-10), on spatial sizes where the pooling windows tile the grid symmetrically; outputs are
-compared with e2cnn 0.2.3's (tests/data/e2cnn/generate_pooling.py) and with brute-force loops.
+compared with e2cnn 0.2.3's (tests/fixtures/e2cnn/generate_pooling.py) and with brute-force loops.
 """
 import importlib.util
 import pickle
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,9 @@ import torch.nn.functional as F
 
 from e2layers import gspaces, nn
 from e2layers.nn.norm_pool import FieldNormMaxPool2d, FieldReduce
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 _spec = importlib.util.spec_from_file_location("generate_pooling", DATA / "generate_pooling.py")
 generate_pooling = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(generate_pooling)

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from basisgen import cache
 from basisgen.errors import InvalidTypeError, InvalidValueError
 from e2layers import group, gspaces, nn
 
@@ -79,11 +78,7 @@ FACTORIES = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    cache.set_default_cache(cache.BasisCache([tmp_path_factory.mktemp("bases")]))
-    yield
-    cache.set_default_cache(None)
+pytestmark = pytest.mark.usefixtures("module_cache")
 
 
 @pytest.fixture(autouse=True)
@@ -206,7 +201,7 @@ def test_eval_forward_follows_state_changed_through_data(name):
         torch.testing.assert_close(second[k], expected[k], rtol=1e-5, atol=1e-5)
 
 
-# ---- clear errors for bad numbers ---------------------------------------------------------------------------
+# ---- clear errors for bad numbers --------------------------------------------------------------------------
 # (module, argument, factory taking the argument's value, a valid value)
 NUMERIC_ARGUMENTS = [
     ("ELU", "alpha", lambda v: nn.ELU(TREG, alpha=v), 0.5),

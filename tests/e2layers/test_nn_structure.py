@@ -1,14 +1,13 @@
 """e2layers.nn structural modules: FieldDropout, ModuleList, Branching/Merge/MultipleModule,
 Reshuffle/Restriction/DisentangleModule, MaskModule and Linear.
 
-Expected values come from e2cnn 0.2.3 (tests/data/e2cnn/structure.*, made by generate_structure.py),
+Expected values come from e2cnn 0.2.3 (tests/fixtures/e2cnn/structure.*, made by generate_structure.py),
 from hand-computed cases, and for Linear from the intertwiner space solved independently with numpy.
 Equivariance: ``nn.assert_equivariant`` under the grid-exact elements, float32 (< 1e-5) and float64
 (< 1e-10), train and eval mode.
 """
 import json
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +18,9 @@ from e2layers import group, gspaces, nn
 from e2layers.checkpoint import convert_e2cnn_state_dict
 
 from spaces import GSPACES
+from paths import E2CNN_FIXTURES
 
-DATA = Path(__file__).parent / "data" / "e2cnn"
+DATA = E2CNN_FIXTURES
 E2CNN = json.loads((DATA / "structure.json").read_text())
 ARRAYS = np.load(DATA / "structure.npz")
 

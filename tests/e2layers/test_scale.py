@@ -1,6 +1,6 @@
 """Scale beyond one process: DistributedDataParallel, torch.compile, mixed precision and channels_last.
 
-* DDP: two processes (``tests/ddp_worker.py``, gloo on CPU) train the small C8 network of
+* DDP: two processes (``tests/helpers/ddp_worker.py``, gloo on CPU) train the small C8 network of
   :func:`ddp_worker.build_model` in float64 on a shared basis cache that starts empty.  Compared with a
   single process that trains on the same global batches (details in
   :func:`test_ddp_two_ranks_match_a_single_process`); afterwards every cache entry verifies and holds the
@@ -26,11 +26,11 @@ from basisgen import cache
 from basisgen.cache.entry import read_entry
 from ddp_worker import HALF, LR, STEPS_FROZEN_BN, STEPS_TRAIN_BN, build_model, filters, global_batch, snapshot
 from e2layers import nn
+from paths import HELPERS, ROOT
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
-ROOT = Path(__file__).resolve().parents[1]
-WORKER = Path(__file__).with_name("ddp_worker.py")
+WORKER = HELPERS / "ddp_worker.py"
 WORLD = 2
 
 
@@ -101,6 +101,7 @@ def _assert_states_close(actual, expected, what):
             assert torch.equal(actual[key], expected[key]), f"{what}: {key}"
 
 
+@pytest.mark.slow
 def test_ddp_two_ranks_match_a_single_process(tmp_path):
     """Two gloo ranks, half a global batch each, float64, a shared cache directory that starts empty.
 
@@ -160,7 +161,8 @@ def test_ddp_two_ranks_match_a_single_process(tmp_path):
     assert len(keys) <= sum(s["computed"] for s in stats) <= WORLD * len(keys)
 
 
-# ---- torch.compile ---------------------------------------------------------------------------------------------
+# ---- torch.compile -----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_torch_compile_training_step_and_eval_match_eager():
     """Default backend: the outputs and every gradient of two training steps equal eager's (float32, 1e-5
     relative); in eval mode, after the weights changed in place, the compiled forward follows them (no stale
@@ -197,7 +199,7 @@ def test_torch_compile_training_step_and_eval_match_eager():
                     p.mul_(1.5)        # in place: a cached filter must be recomputed
 
 
-# ---- mixed precision ---------------------------------------------------------------------------------------------
+# ---- mixed precision ---------------------------------------------------------------------------------------
 def _trained(group, device="cpu"):
     torch.manual_seed(0)
     model = build_model(group).to(device)
@@ -275,7 +277,7 @@ def test_autocast_on_cuda_runs_and_stays_equivariant(dtype):
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
 
 
-# ---- channels_last -----------------------------------------------------------------------------------------------
+# ---- channels_last -----------------------------------------------------------------------------------------
 def _is_channels_last(t):
     return t.is_contiguous(memory_format=torch.channels_last) and not t.is_contiguous()
 

@@ -9,11 +9,14 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import pytest
+
+from paths import ROOT
 
 
+
+@pytest.mark.slow
 def test_quick_suite_writes_every_requested_section(tmp_path):
     out = tmp_path / "results.json"
     env = dict(os.environ, BASISGEN_CACHE=str(tmp_path / "cache"))

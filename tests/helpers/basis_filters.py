@@ -1,4 +1,4 @@
-"""The ``basis_filter`` callables the e2cnn fixtures name (tests/data/e2cnn/generate_basis_info.py).
+"""The ``basis_filter`` callables the e2cnn fixtures name (tests/fixtures/e2cnn/generate_basis_info.py).
 
 Shared by the generator (run with e2cnn) and the tests (run with e2layers), so both apply the same
 function to the attribute dicts they build.

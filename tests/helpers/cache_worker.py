@@ -1,6 +1,6 @@
-"""A child process for tests/test_cache.py: drives the basis cache from a separate interpreter.
+"""A child process for tests/cache/test_cache.py: drives the basis cache from a separate interpreter.
 
-Run as ``python tests/cache_worker.py MODE JSON`` with ``$BASISGEN_CACHE`` naming the cache and the
+Run as ``python tests/helpers/cache_worker.py MODE JSON`` with ``$BASISGEN_CACHE`` naming the cache and the
 repository root on ``$PYTHONPATH``.  Modes (the JSON argument holds the mode's settings):
 
 ``hammer``

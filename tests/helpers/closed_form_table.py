@@ -1,6 +1,8 @@
-"""An independent implementation of the closed-form kernel table of MATH.md §2.3 (the test oracle).
+"""An independent implementation of the closed-form kernel table (the test oracle; docs/math.md, "The angular
+elements").
 
-Written from the spec text (MATH.md §1, §2.2, §2.3 and API.md §3.1), not from ``basisgen``'s code:
+Written from the rules of docs/math.md ("Groups and their irreps", "The angular elements"), not from
+``basisgen``'s code:
 it enumerates e2cnn's irrep-pair solutions directly, in e2cnn's order (the gamma loop outermost,
 then s, then the offset t ascending; D_N, O(2) and the flip group have gamma fixed per pair;
 SO(2)/O(2) have t = 0 only; 1x1 blocks keep mu >= 0 and skip (mu = 0, gamma = pi/2)), and evaluates
@@ -13,11 +15,11 @@ each element as e2cnn does:
 
 with beta = 0 for the groups without reflections.  The only things taken from ``basisgen`` are the
 group's family (``group.kind``), its rotation order and the irrep ids; dimensions, frequencies and
-flip frequencies are re-derived here from MATH.md §1.
+flip frequencies are re-derived here from docs/math.md, "Groups and their irreps".
 
-The offset enumeration follows e2cnn's ``offset_iterator`` (API.md §3.1), including quirk 4 of
-MATH.md §6: with ``maximum_offset`` only, the 1x1 cosine sets are not restricted to mu >= 0, so
-they contain duplicated cosines.
+The offset enumeration follows e2cnn's ``offset_iterator``, including its quirk
+(docs/migrating.md, "Differences on purpose"): with ``maximum_offset`` only, the 1x1 cosine sets are not
+restricted to mu >= 0, so they contain duplicated cosines.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ import numpy as np
 HALF_PI = math.pi / 2
 
 
-# ---- irreps, from MATH.md §1 ------------------------------------------------------------------
+# ---- irreps, from the group definitions ------------------------------------------------------------------
 @dataclass(frozen=True)
 class IrrepData:
     """What the table needs of an irrep: dimension, rotation frequency k, flip frequency j."""
@@ -41,7 +43,7 @@ class IrrepData:
 
 
 def irrep_data(group, irrep) -> IrrepData:
-    """Dimension, frequency and flip frequency of ``irrep`` according to MATH.md §1 (from its id)."""
+    """Dimension, frequency and flip frequency of ``irrep`` according to its id."""
     kind, N, ident = group.kind, group.rotation_order, tuple(irrep.id)
     if kind == "cyclic":                                     # §1.3: irrep_k, 1-D iff k in {0, N/2}
         (k,) = ident
@@ -62,7 +64,7 @@ def irrep_data(group, irrep) -> IrrepData:
 
 
 def irrep_matrix(group, irrep, j: int, theta: float) -> np.ndarray:
-    """The matrix of ``r_theta f^j`` in ``irrep`` (MATH.md §1): ``R(k theta) X^j`` or ``cos(k theta) (-1)^(j f)``."""
+    """The matrix of ``r_theta f^j`` in ``irrep``: ``R(k theta) X^j`` or ``cos(k theta) (-1)^(j f)``."""
     d = irrep_data(group, irrep)
     if d.dim == 2:
         c, s = math.cos(d.k * theta), math.sin(d.k * theta)
@@ -73,10 +75,10 @@ def irrep_matrix(group, irrep, j: int, theta: float) -> np.ndarray:
 
 # ---- aliasing sets ----------------------------------------------------------------------------
 def offsets(k: int, N: int, F: Optional[int], T: Optional[int], non_negative: bool = False) -> List[int]:
-    """The offsets t (ascending) with mu = k + t N, as e2cnn's ``offset_iterator`` (API.md §3.1).
+    """The offsets t (ascending) with mu = k + t N, as e2cnn's ``offset_iterator``.
 
     With F: ``min_f <= k + tN <= F``, min_f = 0 if ``non_negative`` else -F; with T: ``|t| <= T``.
-    With T only, the sign restriction is NOT applied (MATH.md §6, quirk 4).
+    With T only, the sign restriction is NOT applied (e2cnn's quirk: docs/migrating.md, "Differences on purpose").
     """
     if F is None and T is None:
         raise ValueError("a finite group needs F or T")
@@ -92,12 +94,12 @@ def offsets(k: int, N: int, F: Optional[int], T: Optional[int], non_negative: bo
 
 
 def alias_count(k: int, N: int, F: int) -> int:
-    """|T_N(k; F)| by the closed formula of MATH.md §2.3."""
+    """|T_N(k; F)| by the closed formula (docs/math.md, "The angular elements")."""
     return max(0, math.floor((F - k) / N) - math.ceil((-F - k) / N) + 1)
 
 
 def alias_count_non_negative(k: int, N: int, F: int) -> int:
-    """|T+_N(k; F)| by the closed formula of MATH.md §2.3."""
+    """|T+_N(k; F)| by the closed formula (docs/math.md, "The angular elements")."""
     return max(0, math.floor((F - k) / N) - math.ceil(-k / N) + 1)
 
 
@@ -127,7 +129,7 @@ class ClosedFormElement:
         do, di = self.shape
         if (do, di) == (2, 2):
             sign = -1 if self.s else 1
-            return [[c, -sign * s], [s, sign * c]]          # psichi(x, s), MATH.md §0
+            return [[c, -sign * s], [s, sign * c]]          # psichi(x, s)
         if (do, di) == (1, 2):
             return [[c, s]]
         if (do, di) == (2, 1):
@@ -150,7 +152,7 @@ class ClosedFormElement:
 
 def closed_form_table(group, in_irrep, out_irrep, F: Optional[int] = None, T: Optional[int] = None,
                       beta: float = 0.0) -> List[ClosedFormElement]:
-    """The e2cnn basis of ``in_irrep -> out_irrep`` (MATH.md §2.3), in e2cnn's order.
+    """The e2cnn basis of ``in_irrep -> out_irrep`` (docs/math.md, "The angular elements"), in e2cnn's order.
 
     ``F`` (max_frequency) and ``T`` (max_offset) are used by the finite groups only (at least one is
     required there); ``beta`` is the reflection axis and is ignored without reflections.
@@ -209,7 +211,8 @@ def closed_form_table(group, in_irrep, out_irrep, F: Optional[int] = None, T: Op
 
 
 def table_count(group, in_irrep, out_irrep, F: int) -> int:
-    """The 'count' column of MATH.md §2.3 (finite groups, F given), from the closed formulas only."""
+    """The element counts of docs/math.md, "The angular elements" (finite groups, F given), from the closed
+    formulas only."""
     di, do = irrep_data(group, in_irrep), irrep_data(group, out_irrep)
     n, m, N = di.k, do.k, group.rotation_order
     reflection = group.kind in ("dihedral", "flip")

@@ -1,6 +1,6 @@
-"""One rank of the DDP training run of tests/test_scale.py, and the small network that test trains.
+"""One rank of the DDP training run of tests/e2layers/test_scale.py, and the small network that test trains.
 
-Run as ``python tests/ddp_worker.py RANK WORLD_SIZE OUT_DIR`` with ``$BASISGEN_CACHE`` naming the shared
+Run as ``python tests/helpers/ddp_worker.py RANK WORLD_SIZE OUT_DIR`` with ``$BASISGEN_CACHE`` naming the shared
 cache (empty at the start) and the repository root on ``$PYTHONPATH``.  The ranks meet through a file store
 in ``OUT_DIR`` (no port to choose), build the network at the same moment (so they race for the same cache
 keys), wrap it in ``DistributedDataParallel`` (gloo, CPU) and train it with :func:`train` on their half of

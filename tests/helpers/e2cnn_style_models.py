@@ -1,8 +1,8 @@
 """Networks written the way e2cnn's users write them, for e2cnn and e2layers alike.
 
 ``build(lib)`` takes the library's modules (``lib.gspaces``, ``lib.nn``, ``lib.group``) and returns the
-models, so one source builds the e2cnn reference (``tests/data/e2cnn/generate_idioms.py``) and the
-e2layers network under test (``tests/test_e2cnn_idioms.py``).  Each model uses an idiom e2cnn code
+models, so one source builds the e2cnn reference (``tests/fixtures/e2cnn/generate_idioms.py``) and the
+e2layers network under test (``tests/e2layers/test_e2cnn_idioms.py``).  Each model uses an idiom e2cnn code
 relies on: ``fibergroup.rotation_order``, ``isinstance(..., DihedralGroup/CyclicGroup)``, ``representations['regular']``
 before ``regular_repr`` was touched, irreps chosen by their ``frequency`` attribute (also on the flip
 group, N = 1), an H-Net ``basis_filter`` on the attribute dicts, a ``try``/``except AssertionError``

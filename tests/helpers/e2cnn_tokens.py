@@ -1,4 +1,4 @@
-"""The field tokens of the e2cnn fixtures (tests/data/e2cnn/*.json) as representations of a gspace.
+"""The field tokens of the e2cnn fixtures (tests/fixtures/e2cnn/*.json) as representations of a gspace.
 
 The fixtures keep their compact tokens: ``regular``, ``trivial``, ``irrep:<id>`` (``1`` or ``1,0``),
 ``quotient:<subgroup id>`` and ``induced:<subgroup id>:<subgroup irrep id>`` (subgroup ids such as
