@@ -9,7 +9,7 @@ Layout (readable with h5py or h5dump alone)::
     /change_of_basis_out, /change_of_basis_in, /change_of_basis_in_inv  float64
     attributes: description (the key's JSON: group, representations, grid, radial and band settings),
                 layout (JSON: irrep names and dimensions, axis), sha256, key, schema,
-                basisgen_version, created, group, latex (the formulas of every irrep pair)
+                basisgen_version, created, group (formulas for people: `basisgen latex`, not stored)
 
 ``sha256`` covers the description, the layout and every dataset (name, dtype, shape, bytes), so a
 truncated file or flipped bytes fail :func:`read_entry` with :class:`CorruptEntry`.  Before a dataset
@@ -86,7 +86,7 @@ def _layout(basis: SampledBasis) -> str:
                        "maximum_offset": basis.params.maximum_offset}, sort_keys=True)
 
 
-def encode_entry(key: BasisKey, basis: SampledBasis, change_of_basis_in: np.ndarray, latex: str = "",
+def encode_entry(key: BasisKey, basis: SampledBasis, change_of_basis_in: np.ndarray,
                  attributes: Optional[Dict[str, Any]] = None) -> Tuple[bytes, str]:
     """The bytes of the entry file of ``basis`` (an HDF5 image built in memory) and its checksum."""
     datasets = _to_datasets(basis, change_of_basis_in)
@@ -108,21 +108,19 @@ def encode_entry(key: BasisKey, basis: SampledBasis, change_of_basis_in: np.ndar
         f.attrs["basisgen_version"] = basisgen.__version__
         f.attrs["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         f.attrs["group"] = key.description["group"]["name"]
-        f.attrs["latex"] = latex
         for name, value in (attributes or {}).items():
             f.attrs[name] = value
     return buffer.getvalue(), digest
 
 
-def write_entry(path: Path, key: BasisKey, basis: SampledBasis, change_of_basis_in: np.ndarray,
-                latex: str = "") -> str:
+def write_entry(path: Path, key: BasisKey, basis: SampledBasis, change_of_basis_in: np.ndarray) -> str:
     """Write ``basis`` to ``path`` atomically: a ``mkstemp`` file in the same directory, fsync, ``os.replace``.
 
     Readers see either no file or the complete file; a crash leaves at most a ``.tmp-*`` file behind.
     The whole file is built in memory first, so a full disk fails one ``os.write`` with ``OSError``.
     Returns the entry's checksum.
     """
-    data, digest = encode_entry(key, basis, change_of_basis_in, latex)
+    data, digest = encode_entry(key, basis, change_of_basis_in)
     publish_bytes(path, data, key.digest[:16])
     return digest
 

@@ -41,7 +41,6 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Unio
 import h5py
 import numpy as np
 
-import basisgen
 from basisgen.radial import KernelParams, as_params
 from basisgen.representation import Representation
 from basisgen.sampling import SampledBasis, sample_basis
@@ -284,8 +283,7 @@ class BasisCache:
                 return basis
             basis = self._compute(in_repr, out_repr, params)
             try:
-                written = write_entry(path, key, basis, in_repr.change_of_basis,
-                                      _latex_summary(in_repr, out_repr, basis))
+                written = write_entry(path, key, basis, in_repr.change_of_basis)
             except OSError as err:
                 self._warn_once(f"write:{root}", f"could not write to the cache at {root} "
                                                  f"({err.strerror or err}); continuing without storing")
@@ -522,23 +520,3 @@ def _entry_info(path: Path) -> Optional[EntryInfo]:
                              int(blocks.shape[0]), created)
     except Exception:
         return None
-
-
-def _latex_summary(in_repr: Representation, out_repr: Representation, basis: SampledBasis) -> str:
-    """One concrete formula line per distinct irrep pair of the basis, for people reading the file."""
-    group = in_repr.group
-    F = None if group.continuous else basis.params.maximum_frequency
-    lines = []
-    seen = set()
-    for psi_in in in_repr.irreps:
-        for psi_out in out_repr.irreps:
-            if (psi_in, psi_out) in seen:
-                continue
-            seen.add((psi_in, psi_out))
-            try:
-                formulas = basisgen.pair_latex(group, psi_in, psi_out, F, basis.params.maximum_offset,
-                                               symbolic=False)
-            except ValueError:
-                continue
-            lines += [f"{psi_in.name} -> {psi_out.name}: {f}" for f in formulas]
-    return "\n".join(lines)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Optional
 
 import h5py
 
-from .entry import CorruptEntry, EntryInaccessible, encode_entry, read_entry_bytes, read_group, read_text
+from .entry import CorruptEntry, EntryInaccessible, encode_entry, read_entry_bytes, read_group
 from .keys import SCHEMA_VERSION, BasisKey
 from .safe_io import NotARegularFile, publish_bytes, read_regular
 from .validate import KeyMismatch, recompute_and_compare
@@ -103,12 +103,7 @@ def import_entries(store: "BasisCache", source: Path) -> int:
                 store._warn_once(f"import:{digest}", f"skipped damaged entry {digest[:12]} of {source}: it fails "
                                                      f"the {check} ({err})")
                 continue
-            try:
-                latex = read_text(member, "latex") if "latex" in member.attrs else ""
-            except CorruptEntry:
-                latex = ""
-            encoded, _ = encode_entry(BasisKey(digest, entry.description), entry.basis, entry.change_of_basis_in,
-                                      latex)
+            encoded, _ = encode_entry(BasisKey(digest, entry.description), entry.basis, entry.change_of_basis_in)
             publish_bytes(store._path(root, digest), encoded, digest[:16])
             count += 1
     return count

@@ -163,3 +163,11 @@ def test_a_warm_cache_build_loads_neither_sympy_nor_scipy(tmp_path):
     warm = _fresh(BUILD, BASISGEN_CACHE=str(tmp_path))
     assert warm["stats"]["computed"] == 0 and warm["stats"]["disk_hits"] > 0, warm["stats"]
     assert {m: warm[m] for m in ("sympy", "scipy")} == {"sympy": False, "scipy": False}
+
+
+def test_the_storage_layer_stores_data_not_summaries():
+    """The cache stores and checks sampled bases; typesetting them (LaTeX) is the engine's and the command's
+    job, so no module of the cache calls it (writing an entry used to typeset every irrep pair)."""
+    offenders = [str(p) for p in (ROOT / "cache").glob("*.py") if "latex" in p.read_text().lower().replace(
+        "basisgen latex", "")]
+    assert not offenders
