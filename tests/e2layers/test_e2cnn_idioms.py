@@ -17,6 +17,7 @@ from e2layers import group, gspaces, nn
 from e2layers.checkpoint import convert_e2cnn_state_dict, load_e2cnn_state_dict
 from e2cnn_style_models import build
 from paths import E2CNN_FIXTURES
+from rounding import assert_close_up_to_rounding
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
@@ -56,7 +57,7 @@ def test_e2cnn_checkpoint_gives_e2cnns_output_and_exports(models, name):
     exported = nn.export(model)
     assert not any(isinstance(m, nn.EquivariantModule) for m in exported.modules())
     with torch.no_grad():
-        torch.testing.assert_close(exported(x), y, rtol=1e-5, atol=1e-6)
+        assert_close_up_to_rounding(exported(x), y)
 
 
 def test_the_idioms_hold():

@@ -14,6 +14,7 @@ import torch
 
 from e2layers import gspaces, nn
 from e2layers.checkpoint import load_e2cnn_state_dict
+from rounding import assert_close_up_to_rounding
 from spaces import gspace_table
 
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
@@ -317,7 +318,7 @@ def test_export_r2conv(options):
     assert type(plain) is torch.nn.Conv2d and plain.padding_mode == conv.padding_mode
     x = nn.GeometricTensor(torch.randn(2, fin.size, 15, 15), fin)
     with torch.no_grad():
-        assert torch.allclose(plain(x.tensor), conv(x).tensor, atol=1e-6)
+        assert_close_up_to_rounding(plain(x.tensor), conv(x).tensor)
 
 
 def test_export_groups_and_transposed():
@@ -328,7 +329,7 @@ def test_export_groups_and_transposed():
         with torch.no_grad():
             conv.bias.normal_()
             plain = conv.export()
-            assert torch.allclose(plain(x.tensor), conv(x).tensor, atol=1e-6)
+            assert_close_up_to_rounding(plain(x.tensor), conv(x).tensor)
     assert isinstance(plain, torch.nn.ConvTranspose2d)
     up = nn.R2Upsampling(t, scale_factor=2, mode="bicubic", align_corners=True)
     assert torch.equal(up.export()(x.tensor), up(x).tensor)
@@ -357,9 +358,9 @@ def test_double_then_float_round_trip():
     conv.double()
     assert conv.basisexpansion._q_out_0.dtype == torch.float64
     y64 = conv(x.to(torch.float64)).tensor
-    assert torch.allclose(y64.float(), y, atol=1e-5)
+    assert_close_up_to_rounding(y64.float(), y)
     conv.float()
-    assert torch.allclose(conv(x).tensor, y, atol=1e-6)
+    assert_close_up_to_rounding(conv(x).tensor, y)
 
 
 # ---- init --------------------------------------------------------------------------------------------------
@@ -420,14 +421,14 @@ def test_field_type_members():
     by = t.group_by_labels(["a", "b", "a"])
     assert by["a"].fields_names() == ["regular", "irrep_1"]
     Q = t.get_dense_change_of_basis()
-    assert torch.allclose(Q @ t.get_dense_change_of_basis_inv(), torch.eye(7), atol=1e-6)
+    assert_close_up_to_rounding(Q @ t.get_dense_change_of_basis_inv(), torch.eye(7))
     assert t.representation.size == 7
     assert t.restrict(2).gspace.name == "2-Rotations" and t.restrict(2).size == 7
     g = 1
     x = torch.randn(2, 7, 5, 5)
     rho = torch.as_tensor(t.representation(g), dtype=torch.float32)
     expected = torch.rot90(torch.einsum("oi,bihw->bohw", rho, x), 1, dims=(-2, -1))
-    assert torch.allclose(t.transform(x, g), expected, atol=1e-6)
+    assert_close_up_to_rounding(t.transform(x, g), expected)
     assert hash(t) == hash(nn.FieldType(gs, [gs.regular_repr, gs.trivial_repr, gs.irrep(1)]))
 
 
@@ -459,9 +460,9 @@ def test_geometric_tensor_indexing_and_split():
     assert torch.equal(nn.tensor_directsum(parts).tensor, x.tensor)
     assert torch.equal((x * 2).tensor, 2 * x.tensor) and torch.equal((2.5 * x).tensor, x.tensor * 2.5)
     assert torch.equal((x + x - x).tensor, x.tensor)
-    assert torch.allclose(x.transform_fibers(2).tensor,
-                          torch.einsum("oi,bihw->bohw", torch.as_tensor(t.representation(2), dtype=torch.float32),
-                                       x.tensor), atol=1e-5)
+    assert_close_up_to_rounding(x.transform_fibers(2).tensor,
+                                torch.einsum("oi,bihw->bohw", torch.as_tensor(t.representation(2), dtype=torch.float32),
+                                             x.tensor))
     with pytest.raises(ValueError, match="same type"):
         x + nn.GeometricTensor(x.tensor, nn.FieldType(gs, 7 * [gs.trivial_repr]))
     with pytest.raises(TypeError):

@@ -27,6 +27,7 @@ from basisgen.cache.entry import read_entry
 from ddp_worker import HALF, LR, STEPS_FROZEN_BN, STEPS_TRAIN_BN, build_model, filters, global_batch, snapshot
 from e2layers import nn
 from paths import HELPERS, ROOT
+from rounding import assert_close_up_to_rounding
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
@@ -409,4 +410,4 @@ def test_r2conv_keeps_channels_last_with_every_padding_mode(padding_mode):
         y = conv(nn.GeometricTensor(x, conv.in_type)).tensor
         y_cl = conv(nn.GeometricTensor(x.to(memory_format=torch.channels_last), conv.in_type)).tensor
         assert _is_channels_last(y_cl), (padding_mode, training)
-        torch.testing.assert_close(y_cl, y, rtol=1e-5, atol=1e-5)
+        assert_close_up_to_rounding(y_cl, y)
