@@ -3,6 +3,29 @@ with e2layers): each function takes the library's module, so one source serves b
 import numpy as np
 
 
+def to_json(x):
+    """``x`` as plain JSON values: numpy arrays and scalars, tuples, sets (sorted) and tensors converted."""
+    if isinstance(x, dict):
+        return {str(k): to_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [to_json(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return to_json(x.tolist())
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x)
+    if hasattr(x, "detach"):                      # a torch tensor (this module does not import torch)
+        return to_json(x.detach().cpu().numpy())
+    if x is None or isinstance(x, str):
+        return x
+    if isinstance(x, (set, frozenset)):
+        return sorted(to_json(v) for v in x)
+    raise TypeError(f"cannot serialise {type(x)}: {x!r}")
+
+
 def fixture_gspaces(gspaces) -> dict:
     """The gspaces of the kernel and basis-info fixtures, by name."""
     return {
