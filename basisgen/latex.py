@@ -380,7 +380,7 @@ def _array(rows: List[List[str]], header: List[str]) -> str:
 
 
 def _command(group: Group, maximum_frequency: Any, maximum_offset: Any, symbolic: bool) -> str:
-    """The call that reproduces a standalone table, escaped for ``\\texttt`` (STYLE.md: generated artefacts)."""
+    """The call that reproduces a standalone table, escaped for ``\\texttt``."""
     name = repr(group.name) + (f", maximum_frequency={group.maximum_frequency}" if group.continuous else "")
     bounds = (("maximum_frequency", maximum_frequency), ("maximum_offset", maximum_offset))
     args = [f"group_from_name({name})"] + [f"{k}={v!r}" for k, v in bounds if v is not None]

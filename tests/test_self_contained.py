@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: documents of the maintainers' notes that are not part of the repository (spelled so that this
 #: file does not mention them itself)
-OUTSIDE = [name.encode() + b".md" for name in ("MATH", "API")]
+OUTSIDE = [name.encode() + b".md" for name in ("MATH", "API", "STYLE")]
 #: what is not the repository: build outputs, caches, virtual environments
 SKIP_DIRS = {".git", "build", "dist", "__pycache__", ".pytest_cache", ".ruff_cache", ".venv", "venv"}
 #: a citation of a section of our own docs, e.g. ``docs/math.md, "Sampling and normalisation"``

@@ -13,8 +13,6 @@ from .geometric_tensor import GeometricTensor
 
 __all__ = ["EquivariantModule", "equivariance_errors", "assert_equivariant"]
 
-_check = check          # the name R2Conv's check_equivariance calls
-
 
 def _check_equivariance_with(atol: float, rtol: float, owner: str) -> Callable[..., List[Tuple[Any, float]]]:
     """``check_equivariance`` for the class named ``owner``, with the defaults ``atol`` and ``rtol`` (the

@@ -20,11 +20,12 @@ from basisgen.radial import basis_params
 
 from . import init
 from ._checks import int_or_pair, one_of, positive_int
+from ._equivariance import check
 from ._memory_format import keep_memory_format
 from ._same_bits import same_bits
 from .._derived import DerivedTensors
 from ..expansion import BasisExpansion, _autocast_enabled
-from .equivariant_module import EquivariantModule, _check
+from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 
@@ -175,13 +176,18 @@ class _R2ConvBase(DerivedTensors, EquivariantModule):
     # ---- filter ---------------------------------------------------------------------------------------
     def expand_parameters(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """The filter (c_out, c_in / groups, k, k) and the bias (c_out,) or None."""
-        filt = self._basisexpansion(self.weights)
-        bias = None if self.bias is None else self.bias_expansion.to(self.bias.dtype) @ self.bias
-        return filt, bias
+        return self._basisexpansion(self.weights), self._expanded_bias()
+
+    def _expanded_bias(self) -> Optional[torch.Tensor]:
+        return None if self.bias is None else self.bias_expansion.to(self.bias.dtype) @ self.bias
+
+    def _expands_every_call(self) -> bool:
+        """Training or autograd on the parameters: the filter is expanded from the weights on each call;
+        otherwise (eval without autograd) the expanded filter is cached, except while tracing."""
+        return self.training or (torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()))
 
     def _filter_and_bias(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        needs_grad = torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters())
-        if self.training or needs_grad or _compiling():
+        if self._expands_every_call() or _compiling():
             return self.expand_parameters()
         # eval mode without autograd: the filter is expanded once per value of the parameters
         return self._cached_filter_and_bias()
@@ -247,7 +253,7 @@ class _R2ConvBase(DerivedTensors, EquivariantModule):
     def check_equivariance(self, atol: float = 0.1, rtol: float = 0.1, assertion: bool = True,
                            verbose: bool = True) -> List[Tuple[Any, float]]:
         """Random input, grid-exact elements; ``(element, mean absolute error)`` pairs as in e2cnn."""
-        return _check(self, atol, rtol, assertion=assertion, verbose=verbose)
+        return check(self, atol, rtol, assertion=assertion, verbose=verbose)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_type}, {self.out_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -311,7 +317,7 @@ class R2Conv(_R2ConvBase):
         (training, or autograd on), for a plain contiguous 4-D input without groups or autocast."""
         if self.groups != 1 or x.dim() != 4 or not x.is_contiguous() or _autocast_enabled(x.device.type):
             return False
-        if not (self.training or (torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()))):
+        if not self._expands_every_call():
             return False      # eval without autograd: the cached filter is a plain convolution
         span = self.dilation[0] * (self.kernel_size - 1) + 1
         pad = (padding, padding) if isinstance(padding, int) else padding
@@ -323,7 +329,7 @@ class R2Conv(_R2ConvBase):
         y = F.conv2d(x, filt, None, self.stride, padding, self.dilation)        # channels (irreps row, field)
         y = self._basisexpansion.rows_to_channels(y, q)                           # channels (field, x)
         if self.bias is not None:
-            y.add_((self.bias_expansion.to(self.bias.dtype) @ self.bias).view(1, -1, 1, 1))
+            y.add_(self._expanded_bias().view(1, -1, 1, 1))
         return y
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
