@@ -129,6 +129,11 @@ class KernelParams:
         return {"kind": self.kind, "kernel_size": self.kernel_size, "dilation": self.dilation,
                 "maximum_frequency": self.maximum_frequency, "maximum_offset": self.maximum_offset}
 
+    def radial_rows(self) -> Tuple[Tuple[float, ...], Tuple[float, ...], Tuple[float, ...]]:
+        """The radial profiles as three rows with one column per profile: two numbers that describe the
+        profile (stored with every element) and the largest ``|mu|`` the profile keeps."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class BasisParams(KernelParams):
@@ -155,6 +160,24 @@ class BasisParams(KernelParams):
         description.update(rings=[float(r).hex() for r in self.rings], sigmas=[float(s).hex() for s in self.sigmas],
                            cutoffs=[float(c).hex() for c in self.cutoffs])
         return description
+
+    def radial_rows(self) -> Tuple[Tuple[float, ...], Tuple[float, ...], Tuple[float, ...]]:
+        """Ring radii, widths and frequency cutoffs."""
+        return self.rings, self.sigmas, self.cutoffs
+
+    @classmethod
+    def from_description(cls, description: Dict[str, Any], axis: float) -> "BasisParams":
+        """The parameters a cache key's description stands for; ``ValueError`` if it is not one we write."""
+        rows = []
+        for name in ("rings", "sigmas", "cutoffs"):
+            values = description.get(name)
+            if not (isinstance(values, list) and values and all(isinstance(v, str) for v in values)):
+                raise InvalidValueError(f"the description's {name} are malformed")
+            rows.append(tuple(float.fromhex(v) for v in values))
+        if not len(rows[0]) == len(rows[1]) == len(rows[2]):
+            raise InvalidValueError("the description's radial rows differ in length")
+        return cls(description["kernel_size"], description["dilation"], description["maximum_frequency"],
+                   description["maximum_offset"], *rows, axis=axis)
 
 
 def as_params(kernel_size: Union[int, KernelParams], **kwargs: Any) -> KernelParams:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from .errors import EmptyBasisError, InvalidValueError
 from .groups import Group
 from .harmonics import HarmonicElement, angular_attributes
 from .irreps import Irrep
-from .radial import DEFAULT_AXIS, BasisParams, as_params, gaussian_rings, grid_coordinates
+from .radial import DEFAULT_AXIS, BasisParams, KernelParams, as_params, gaussian_rings, grid_coordinates
 from .representation import Representation
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,20 @@ class SampledBasis:
         return dense.reshape(B, c_out, c_in, k, k)
 
 
+def check_sampling_arguments(in_repr: Any, out_repr: Any, dtype: Any) -> np.dtype:
+    """Refuse anything but two representations of one group; ``dtype`` as a float32 or float64 dtype."""
+    if not isinstance(in_repr, Representation) or not isinstance(out_repr, Representation):
+        raise InvalidValueError(f"in_repr and out_repr must be Representations, got {type(in_repr).__name__} and "
+                                f"{type(out_repr).__name__}")
+    if in_repr.group != out_repr.group:
+        raise InvalidValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
+                                f"{out_repr.group.name}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise InvalidValueError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
 def resolve_axis(group: Group, axis: Optional[float]) -> float:
     """The reflection axis beta used for ``group``: 0 without reflections, else ``axis`` (default pi/2)."""
     if not group.has_reflection:
@@ -210,15 +224,7 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
     :attr:`SampledBasis.array`; ``blocks`` are float64.  Raises :class:`EmptyBasisError` (a ``ValueError``)
     when nothing survives.
     """
-    if not isinstance(in_repr, Representation) or not isinstance(out_repr, Representation):
-        raise InvalidValueError(f"in_repr and out_repr must be Representations, got {type(in_repr).__name__} and "
-                         f"{type(out_repr).__name__}")
-    if in_repr.group != out_repr.group:
-        raise InvalidValueError(f"in_repr and out_repr must share one group, got {in_repr.group.name} and "
-                         f"{out_repr.group.name}")
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise InvalidValueError(f"dtype must be float32 or float64, got {dtype}")
+    dtype = check_sampling_arguments(in_repr, out_repr, dtype)
     group = in_repr.group
     params = as_params(kernel_size, dilation=dilation, rings=rings, sigma=sigma, frequencies_cutoff=frequencies_cutoff,
                        maximum_offset=maximum_offset, basis_filter=basis_filter, axis=axis)
@@ -233,10 +239,8 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
     pair_cache = pair_samples(in_repr, out_repr, F, params.maximum_offset, beta, phi, origin)
     angular = angular_order(in_repr, out_repr, pair_cache)
     # enumerate (ring, in position, out position, inner index) in e2cnn's order, applying the band limit
-    in_pos = np.cumsum([0] + [p.dim for p in in_repr.irreps])
-    out_pos = np.cumsum([0] + [p.dim for p in out_repr.irreps])
     # (a basis_filter sees every element, before the band limit, as in e2cnn)
-    kept: List[Tuple[int, int, int, HarmonicElement, int, int]] = []
+    kept: List[Kept] = []
     for ring, (radius, cutoff) in enumerate(zip(params.rings, params.cutoffs)):
         for a, (ii, oo, e, j) in enumerate(angular):
             if basis_filter is not None and not basis_filter(polar_attributes(
@@ -244,23 +248,50 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
                 continue
             if abs(e.mu) > cutoff:
                 continue
-            kept.append((ring, ii, oo, e, j, len(kept)))
+            kept.append(Kept(ring, ii, oo, e, j, ring * len(angular) + a))
 
-    # sample each kept element in its irrep block, normalise it to squared norm d_out (measured after the
-    # change of basis, as e2cnn does) and drop the numerically zero ones (docs/math.md, "Sampling and normalisation")
+    def sample_blocks(ii: int, oo: int, rows: List[Kept]) -> np.ndarray:
+        samples = pair_cache[(in_repr.irreps[ii], out_repr.irreps[oo])][1]
+        return radial[[r.radial for r in rows]][:, None, None, :] * samples[[r.inner for r in rows]]
+
+    return assemble_basis(in_repr, out_repr, params, kept, sample_blocks, lambda: _empty_message(in_repr, out_repr, params),
+                          dtype)
+
+
+class Kept(NamedTuple):
+    """One element that survived the filters, in basis order: its radial profile (ring or Laplacian power),
+    the positions of its irreps, the angular element, its index within the irrep pair's basis and its
+    index in the unfiltered basis (e2cnn's ``idx``)."""
+
+    radial: int
+    in_pos: int
+    out_pos: int
+    element: HarmonicElement
+    inner: int
+    polar_idx: int
+
+
+def assemble_basis(in_repr: Representation, out_repr: Representation, params: KernelParams, kept: List[Kept],
+                   sample_blocks: Callable[[int, int, List[Kept]], np.ndarray], empty_message: Callable[[], str],
+                   dtype=np.float64) -> SampledBasis:
+    """Sample the ``kept`` elements in their irrep blocks (``sample_blocks(in position, out position, rows)``
+    returns (len(rows), d_out, d_in, P)), normalise each to squared norm ``d_out`` measured after the change of
+    basis, as e2cnn does, and drop the numerically zero ones (docs/math.md, "Sampling and normalisation")."""
+    group = in_repr.group
     orthogonal = out_repr.is_orthogonal and in_repr.is_orthogonal
+    in_pos = np.cumsum([0] + [p.dim for p in in_repr.irreps])
+    out_pos = np.cumsum([0] + [p.dim for p in out_repr.irreps])
     members: Dict[Tuple[int, int], List[int]] = {}
-    for n, (ring, ii, oo, e, j, _) in enumerate(kept):
-        members.setdefault((ii, oo), []).append(n)
-    P = radii.shape[0]
+    for n, row in enumerate(kept):
+        members.setdefault((row.in_pos, row.out_pos), []).append(n)
+    P = params.kernel_size ** 2
     limits.check(len(kept) * 4 * P * 8, "MAX_BASIS_BYTES",
                  f"the basis from {in_repr.name} to {out_repr.name} of {group.name} with kernel_size = "
                  f"{params.kernel_size} has {len(kept)} elements on {P} pixels, {len(kept) * 32 * P} bytes")
     blocks = np.zeros((len(kept), 2, 2, P))
     sq_norms = np.zeros(len(kept))
     for (ii, oo), ns in members.items():
-        samples = pair_cache[(in_repr.irreps[ii], out_repr.irreps[oo])][1]
-        block = radial[[kept[n][0] for n in ns]][:, None, None, :] * samples[[kept[n][4] for n in ns]]
+        block = sample_blocks(ii, oo, [kept[n] for n in ns])
         do, di = block.shape[1:3]
         blocks[ns, :do, :di] = block
         if orthogonal:   # orthonormal columns and rows keep the norm of the block
@@ -269,26 +300,26 @@ def sample_basis(in_repr: Representation, out_repr: Representation, kernel_size:
             full = np.einsum("ca,nabp,bd->ncdp", out_repr.change_of_basis[:, out_pos[oo]:out_pos[oo + 1]], block,
                              in_repr.change_of_basis_inv[in_pos[ii]:in_pos[ii + 1], :], optimize=True)
             sq_norms[ns] = np.einsum("ncdp,ncdp->n", full, full)
-    d_out = np.array([e.out_irrep.dim for _, _, _, e, _, _ in kept], dtype=float)
+    d_out = np.array([row.element.out_irrep.dim for row in kept], dtype=float)
     norm_sq = sq_norms / np.maximum(d_out, 1)
     norm_sq[norm_sq < 1e-15] = 0.0
     norm = np.sqrt(norm_sq)
     norm[~(norm >= 1e-6)] = 1.0
     alive = np.flatnonzero(sq_norms / norm ** 2 > 1e-2)
     if not alive.size:
-        raise EmptyBasisError(_empty_message(in_repr, out_repr, params))
+        raise EmptyBasisError(empty_message())
     blocks = blocks[alive] / norm[alive, None, None, None]
-    angular_index = {(ring, ii, oo, j): ring * len(angular) + n
-                     for ring in range(len(params.rings)) for n, (ii, oo, _, j) in enumerate(angular)}
-    index = np.array([[oo, ii, ring, e.mu, e.s, e.t, j, angular_index[(ring, ii, oo, j)]]
-                      for ring, ii, oo, e, j, _ in (kept[n] for n in alive)], dtype=np.int64)
-    values = np.array([[e.gamma_float, params.rings[ring], params.sigmas[ring]]
-                       for ring, _, _, e, _, _ in (kept[n] for n in alive)], dtype=np.float64)
+    rows = [kept[n] for n in alive]
+    index = np.array([[r.out_pos, r.in_pos, r.radial, r.element.mu, r.element.s, r.element.t, r.inner, r.polar_idx]
+                      for r in rows], dtype=np.int64)
+    profile = params.radial_rows()
+    values = np.array([[r.element.gamma_float, profile[0][r.radial], profile[1][r.radial]] for r in rows],
+                      dtype=np.float64)
     log.debug("sampled %d elements for %s -> %s (k=%d)", len(alive), in_repr, out_repr, params.kernel_size)
     return SampledBasis(blocks, index, values, tuple(p.name for p in out_repr.irreps),
                         tuple(p.name for p in in_repr.irreps), tuple(p.dim for p in out_repr.irreps),
                         tuple(p.dim for p in in_repr.irreps), out_repr.change_of_basis, in_repr.change_of_basis_inv,
-                        params, beta, dtype)
+                        params, params.axis, np.dtype(dtype))
 
 
 def polar_attributes(angular: Dict[str, Any], ring: int, radius: float, sigma: float, in_irrep_idx: int,

@@ -26,20 +26,23 @@ import hashlib
 import io
 import json
 from pathlib import Path
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional, Tuple
 
-import h5py
-from h5py import h5d, h5s
 import numpy as np
 
 import basisgen
-from basisgen.radial import BasisParams
 from basisgen.sampling import INDEX_COLUMNS, VALUE_COLUMNS, SampledBasis
 
 from .keys import SCHEMA_VERSION, BasisKey
 from .safe_io import NotARegularFile, TooLarge, publish_bytes, read_regular
 from .validate import KeyMismatch, check_structure, expected_layout, expected_shapes
 
+if TYPE_CHECKING:
+    import h5py
+
+#: what the three rows of ``/radial`` (and the columns ``ring``, ``radius``, ``sigma`` of the element tables)
+#: hold, per family of bases
+RADIAL_ROWS = {"gaussian_rings": "rings,sigmas,cutoffs", "diffop": "laplacian_powers,orders,cutoffs"}
 DATASETS = ("blocks", "element_index", "element_values", "radial", "change_of_basis_out", "change_of_basis_in",
             "change_of_basis_in_inv")
 TEXT_ATTRIBUTES = ("key", "description", "layout", "sha256")
@@ -47,6 +50,14 @@ TEXT_ATTRIBUTES = ("key", "description", "layout", "sha256")
 MAX_TEXT_BYTES = 1 << 20
 #: the most bytes an entry file may have before its key is known (the description is needed first)
 MAX_ENTRY_BYTES = 1 << 30
+
+
+def load_h5py():
+    """h5py, imported when an entry file is first read or written rather than with the cache: importing the
+    cache (and e2layers) loads no HDF5 library, and a process whose bases all come from the in-process memo
+    never does (every entry read from disk is still checked in full)."""
+    import h5py
+    return h5py
 
 
 class CorruptEntry(Exception):
@@ -71,7 +82,7 @@ def _to_datasets(basis: SampledBasis, change_of_basis_in: np.ndarray) -> Dict[st
     return {"blocks": np.ascontiguousarray(basis.blocks, dtype="<f8"),
             "element_index": np.ascontiguousarray(basis.element_index, dtype="<i8"),
             "element_values": np.ascontiguousarray(basis.element_values, dtype="<f8"),
-            "radial": np.array([p.rings, p.sigmas, p.cutoffs], dtype="<f8").reshape(3, -1),
+            "radial": np.array(p.radial_rows(), dtype="<f8").reshape(3, -1),
             "change_of_basis_out": np.asarray(basis.change_of_basis_out, dtype="<f8"),
             "change_of_basis_in": np.asarray(change_of_basis_in, dtype="<f8"),
             "change_of_basis_in_inv": np.asarray(basis.change_of_basis_in_inv, dtype="<f8")}
@@ -93,13 +104,13 @@ def encode_entry(key: BasisKey, basis: SampledBasis, change_of_basis_in: np.ndar
     description_json = key.description_json
     layout = _layout(basis)
     buffer = io.BytesIO()
-    with h5py.File(buffer, "w", locking=False) as f:
+    with load_h5py().File(buffer, "w", locking=False) as f:
         for name, data in datasets.items():
             f.create_dataset(name, data=data)
         # name the columns for people reading the file with h5dump
         f["element_index"].attrs["columns"] = ",".join(INDEX_COLUMNS)
         f["element_values"].attrs["columns"] = ",".join(VALUE_COLUMNS)
-        f["radial"].attrs["rows"] = "rings,sigmas,cutoffs"
+        f["radial"].attrs["rows"] = RADIAL_ROWS[basis.params.kind]
         f.attrs["key"] = key.digest
         f.attrs["description"] = description_json
         f.attrs["layout"] = layout
@@ -156,7 +167,7 @@ def decode_entry(data: bytes, expected_digest: Optional[str] = None) -> Tuple[Sa
 def decode_entry_data(data: bytes, expected_digest: Optional[str] = None) -> "EntryData":
     """The verified entry held by the bytes of an entry file (basis, description, input change of basis)."""
     try:
-        with h5py.File(io.BytesIO(data), "r", locking=False) as f:
+        with load_h5py().File(io.BytesIO(data), "r", locking=False) as f:
             return read_group(f, expected_digest, len(data), image=data)
     except CorruptEntry:
         raise
@@ -233,6 +244,7 @@ def _read_datasets(g: h5py.Group, expected: Dict[str, Any], budget: int,
                    image: Optional[bytes] = None) -> Dict[str, np.ndarray]:
     """Every dataset, after its link, dtype, shape and storage were checked against the key: read-only views
     of ``image`` (the bytes of the file ``g`` is the root of) where given, else copies."""
+    h5py = load_h5py()
     found = {}
     for name in DATASETS:
         link = g.get(name, getlink=True)
@@ -253,7 +265,7 @@ def _read_datasets(g: h5py.Group, expected: Dict[str, Any], budget: int,
             raise CorruptEntry(f"inconsistent with its key (dataset {name!r} is {dsid.dtype} {dsid.shape}, "
                                f"expected {np.dtype(dtype).name} {shape})")
         plist = dsid.get_create_plist()
-        if plist.get_layout() != h5d.CONTIGUOUS or plist.get_nfilters() or plist.get_external_count():
+        if plist.get_layout() != h5py.h5d.CONTIGUOUS or plist.get_nfilters() or plist.get_external_count():
             raise CorruptEntry(f"dataset {name!r} is not stored as the cache stores it (contiguous, uncompressed)")
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if dsid.get_storage_size() != nbytes:
@@ -274,7 +286,7 @@ def _read_datasets(g: h5py.Group, expected: Dict[str, Any], budget: int,
             continue
         array = np.empty(shape, dtype=dtype)
         if array.size:
-            dsid.read(h5s.ALL, h5s.ALL, array)
+            dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, array)
         out[name] = array
     return out
 
@@ -287,8 +299,7 @@ def _short(err: Exception, limit: int = 200) -> str:
 def _from_datasets(d: Dict[str, np.ndarray], expected: Dict[str, Any]) -> SampledBasis:
     layout = expected["layout"]
     axis = float.fromhex(layout["axis"])
-    params = BasisParams(layout["kernel_size"], layout["dilation"], layout["maximum_frequency"],
-                         layout["maximum_offset"], expected["rings"], expected["sigmas"], expected["cutoffs"], axis=axis)
+    params = expected["params"]
     return SampledBasis(d["blocks"].astype(np.float64, copy=False), d["element_index"].astype(np.int64),
                         d["element_values"].astype(np.float64), tuple(layout["out_irreps"]),
                         tuple(layout["in_irreps"]), tuple(layout["out_dims"]), tuple(layout["in_dims"]),

@@ -61,7 +61,7 @@ class BasisKey:
 
 
 def basis_key(in_repr: Representation, out_repr: Representation, params: KernelParams) -> BasisKey:
-    """The key of the basis ``sample_basis(in_repr, out_repr, params)`` would produce (``params.basis_filter``
+    """The key of the basis ``basisgen.families.sample(in_repr, out_repr, params)`` would produce (``params.basis_filter``
     is not part of it: a filtered basis is never cached).
 
     Examples

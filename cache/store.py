@@ -38,16 +38,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
-import h5py
 import numpy as np
 
 from basisgen.radial import KernelParams, as_params
 from basisgen.representation import Representation
-from basisgen.sampling import SampledBasis, sample_basis
+from basisgen.families import sample
+from basisgen.sampling import SampledBasis
 
 from . import layout as _layout
-from .entry import (CorruptEntry, EntryData, EntryInaccessible, decode_entry_data, read_entry_bytes, read_text,
-                    write_entry)
+from .entry import (CorruptEntry, EntryData, EntryInaccessible, decode_entry_data, load_h5py, read_entry_bytes,
+                    read_text, write_entry)
 from .keys import BasisKey, basis_key
 from .layout import ENTRIES, STALE_TMP_S, ForeignFiles, quarantine, scan  # noqa: F401 (re-exported)
 from .location import cache_roots
@@ -116,7 +116,7 @@ def _verify_mode(mode: Optional[str]) -> str:
 
 
 class BasisCache:
-    """Get-or-compute sampled kernel bases: memo, then disk, then :func:`basisgen.sample_basis`.
+    """Get-or-compute sampled bases (kernels and PDOs): memo, then disk, then :func:`basisgen.families.sample`.
 
     ``roots`` are cache directories searched in order for reads; the first writable one receives new
     entries.  By default they come from :func:`cache.location.cache_roots`.  ``verify`` says how much
@@ -169,9 +169,9 @@ class BasisCache:
             dilation: int = 1, rings=None, sigma=None, frequencies_cutoff=None, maximum_offset: Optional[int] = None,
             basis_filter: Optional[Callable[[dict], bool]] = None, axis: Optional[float] = None,
             dtype: Any = None) -> SampledBasis:
-        """The basis :func:`basisgen.sample_basis` returns for these arguments, computed at most once.
+        """The basis :func:`basisgen.families.sample` returns for these arguments, computed at most once.
 
-        ``kernel_size`` is a :class:`basisgen.radial.BasisParams` (then nothing else but ``dtype`` is
+        ``kernel_size`` is a :class:`basisgen.radial.KernelParams` (then nothing else but ``dtype`` is
         given), or an int with R2Conv's keyword arguments.  Every entry is stored in float64; ``dtype``
         (default float64) is only that of the returned basis's ``array``.  Its ``blocks`` and ``array``
         are read-only (shared with every other caller in the process).
@@ -186,7 +186,7 @@ class BasisCache:
         """:meth:`get` once the parameters are built: memo, then disk, then compute and store."""
         if params.basis_filter is not None:
             log.info("basis_filter is an arbitrary callable: the basis is computed in memory, not cached")
-            return sample_basis(in_repr, out_repr, params, dtype=dtype)
+            return sample(in_repr, out_repr, params, dtype=dtype)
         key = self.key(in_repr, out_repr, params)
         with self._lock:
             hit = self._memo.get(key.digest)
@@ -295,7 +295,7 @@ class BasisCache:
 
     def _compute(self, in_repr, out_repr, params: KernelParams) -> SampledBasis:
         self.stats["computed"] += 1
-        basis = sample_basis(in_repr, out_repr, params)           # float64: what is stored is what is returned
+        basis = sample(in_repr, out_repr, params)                 # float64: what is stored is what is returned
         basis.blocks = np.ascontiguousarray(basis.blocks, dtype=np.float64)
         return basis
 
@@ -506,6 +506,7 @@ def _entry_info(path: Path) -> Optional[EntryInfo]:
     """The listing of one entry file, or ``None`` if it is not a readable entry of its own name."""
     try:
         data = read_entry_bytes(path)
+        h5py = load_h5py()
         with h5py.File(io.BytesIO(data), "r", locking=False) as f:
             description_json = read_text(f, "description")
             if hashlib.sha256(description_json.encode()).hexdigest() != path.stem:

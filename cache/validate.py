@@ -18,7 +18,7 @@ import numpy as np
 
 import basisgen
 from basisgen.groups import Group
-from basisgen.radial import BasisParams
+from basisgen.families import params_from_description, sample
 from basisgen.representation import Representation
 from basisgen.sampling import INDEX_COLUMNS, VALUE_COLUMNS, SampledBasis
 
@@ -66,19 +66,11 @@ def _irreps(group: Group, rep: Any, side: str) -> list:
     return irreps
 
 
-def _floats(values: Any, name: str) -> Tuple[float, ...]:
-    _require(isinstance(values, list) and values and all(isinstance(v, str) for v in values),
-             f"the description's {name} are malformed")
-    try:
-        return tuple(float.fromhex(v) for v in values)
-    except ValueError:
-        raise KeyMismatch(f"the description's {name} are not hex floats") from None
-
-
 def expected_layout(description: Dict[str, Any]) -> Dict[str, Any]:
     """The ``layout`` attribute an entry of this description carries, and the numbers its shapes need.
 
-    Returns ``{"layout": ..., "dtype" (always float64), "P", "rings", "sigmas", "cutoffs", "n_out", "n_in"}``; raises
+    Returns ``{"layout": ..., "dtype" (always float64), "P", "params" (the basis parameters), "radial" (their
+    :meth:`~basisgen.radial.KernelParams.radial_rows`), "n_out", "n_in"}``; raises
     :class:`KeyMismatch` for a description our code never writes.
     """
     _require(isinstance(description, dict), "the description is not a JSON object")
@@ -92,19 +84,21 @@ def expected_layout(description: Dict[str, Any]) -> Dict[str, Any]:
              "the description's grid is malformed")
     F, T = description.get("maximum_frequency"), description.get("maximum_offset")
     _require(type(F) is int and (T is None or type(T) is int), "the description's band limits are malformed")
-    _require(description.get("kind") == BasisParams.kind, f"basis kind {description.get('kind')!r} is not "
-                                                          f"{BasisParams.kind!r}")
-    rings, sigmas, cutoffs = (_floats(description.get(n), n) for n in ("rings", "sigmas", "cutoffs"))
-    _require(len(rings) == len(sigmas) == len(cutoffs), "the description's radial rows differ in length")
     axis_hex = description["group"].get("axis")
     axis = 0.0 if axis_hex is None else float.fromhex(axis_hex) if isinstance(axis_hex, str) else None
     _require(axis is not None and np.isfinite(axis), "the description's axis is malformed")
+    try:
+        params = params_from_description(description, axis)
+        radial = tuple(tuple(float(v) for v in row) for row in params.radial_rows())
+    except ValueError as err:
+        raise KeyMismatch(str(err)) from None
+    _require(bool(np.isfinite(radial).all()), "the description's radial settings are not finite")
     layout = {"out_irreps": [p.name for p in out_irreps], "in_irreps": [p.name for p in in_irreps],
               "out_dims": [p.dim for p in out_irreps], "in_dims": [p.dim for p in in_irreps],
               "axis": float(axis).hex(), "kernel_size": k, "dilation": dilation,
               "maximum_frequency": F, "maximum_offset": T}
-    return {"layout": layout, "dtype": np.dtype(np.float64), "P": k * k, "rings": rings, "sigmas": sigmas,
-            "cutoffs": cutoffs, "n_out": sum(layout["out_dims"]), "n_in": sum(layout["in_dims"])}
+    return {"layout": layout, "dtype": np.dtype(np.float64), "P": k * k, "params": params, "radial": radial,
+            "n_out": sum(layout["out_dims"]), "n_in": sum(layout["in_dims"])}
 
 
 def expected_shapes(expected: Dict[str, Any], B: int) -> Dict[str, Tuple[np.dtype, Tuple[int, ...]]]:
@@ -113,7 +107,7 @@ def expected_shapes(expected: Dict[str, Any], B: int) -> Dict[str, Tuple[np.dtyp
     n_out, n_in = expected["n_out"], expected["n_in"]
     return {"blocks": (expected["dtype"].newbyteorder("<"), (B, 2, 2, expected["P"])),
             "element_index": (i8, (B, len(INDEX_COLUMNS))), "element_values": (f8, (B, len(VALUE_COLUMNS))),
-            "radial": (f8, (3, len(expected["rings"]))), "change_of_basis_out": (f8, (n_out, n_out)),
+            "radial": (f8, (3, len(expected["radial"][0]))), "change_of_basis_out": (f8, (n_out, n_out)),
             "change_of_basis_in": (f8, (n_in, n_in)), "change_of_basis_in_inv": (f8, (n_in, n_in))}
 
 
@@ -131,12 +125,12 @@ def check_structure(d: Dict[str, np.ndarray], layout_json: str, description: Dic
     except ValueError:
         raise KeyMismatch("the layout attribute is not JSON") from None
     _require(layout == expected["layout"], "the layout attribute does not match the key")
-    radial = np.array([expected["rings"], expected["sigmas"], expected["cutoffs"]], dtype=np.float64)
+    radial = np.array(expected["radial"], dtype=np.float64)
     _require(np.array_equal(d["radial"], radial), "the radial table does not match the key")
     blocks, index, values = d["blocks"], d["element_index"], d["element_values"]
     _require(bool(np.isfinite(blocks).all()) and bool(np.isfinite(values).all()), "non-finite numbers")
     n_out, n_in = len(layout["out_irreps"]), len(layout["in_irreps"])
-    R = len(expected["rings"])
+    R = radial.shape[1]
     if len(index):
         _require(bool(((index[:, 0] >= 0) & (index[:, 0] < n_out)).all()), "an output irrep index is out of range")
         _require(bool(((index[:, 1] >= 0) & (index[:, 1] < n_in)).all()), "an input irrep index is out of range")
@@ -166,7 +160,7 @@ def representations_of(description: Dict[str, Any], Q_out: np.ndarray,
 
 def recompute_and_compare(basis: SampledBasis, description: Dict[str, Any], digest: str,
                           Q_in: np.ndarray) -> None:
-    """Recompute the basis from the key alone with :func:`basisgen.sample_basis`; raise unless equal.
+    """Recompute the basis from the key alone with :func:`basisgen.families.sample`; raise unless equal.
 
     The key is rebuilt from the recovered representations and must give ``digest`` again, so the
     description cannot claim one basis and hold another.
@@ -176,7 +170,7 @@ def recompute_and_compare(basis: SampledBasis, description: Dict[str, Any], dige
     key = basis_key(in_repr, out_repr, params)
     _require(key.digest == digest, "the description does not rebuild its own key")
     try:
-        fresh = basisgen.sample_basis(in_repr, out_repr, params)
+        fresh = sample(in_repr, out_repr, params)
     except ValueError as err:
         raise KeyMismatch(f"the key describes no basis ({err})") from None
     _require(fresh.params == params, "the radial settings do not rebuild")

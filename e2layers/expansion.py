@@ -43,7 +43,8 @@ from basisgen import cache as basis_cache
 from basisgen.errors import EmptyBasisError, InvalidTypeError, InvalidValueError
 from basisgen.radial import KernelParams, as_params
 from basisgen.representation import Representation
-from basisgen.sampling import SampledBasis, angular_count
+from basisgen.families import e2cnn_attributes
+from basisgen.sampling import SampledBasis
 
 from ._derived import DerivedTensors
 
@@ -363,12 +364,7 @@ class BasisExpansion(DerivedTensors):
         if self._block_info is None:
             self._block_info = []
             for basis, rho_in, rho_out in self._pair_bases:
-                attrs = basis.e2cnn_attributes(angular_count(rho_in, rho_out, basis.params),
-                                               finite=not rho_in.group.continuous)
-                for a in attrs:
-                    a["id"] = (f"({a['in_irrep']}-{a['in_irrep_idx']},{a['out_irrep']}-{a['out_irrep_idx']})"
-                               f"_({a['radius']}/{a['frequency']})_{a['inner_idx']}")
-                self._block_info.append(attrs)
+                self._block_info.append(e2cnn_attributes(basis, rho_in, rho_out))
         return self._block_info
 
     def _weight_info(self, pair: int, o: int, i: int, element: int, idx: int) -> Dict[str, Any]:

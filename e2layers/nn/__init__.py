@@ -41,6 +41,7 @@ from .norm_nonlinearity import *  # noqa: F401,F403
 from .norm_pool import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
 from .r2conv import R2Conv, R2ConvTransposed
+from .r2diffop import R2Diffop
 from .r2upsampling import R2Upsampling
 from .reshuffle import *  # noqa: F401,F403
 from .vectorfield import *  # noqa: F401,F403
@@ -50,5 +51,5 @@ _FAMILIES = (antialiased, branching, concatenated, containers, field_dropout, fi
              norm_nonlinearity, norm_pool, pointwise, reshuffle, vectorfield)
 
 __all__ = (["FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "R2Conv", "R2ConvTransposed",
-            "R2Upsampling", "init", "assert_equivariant", "equivariance_errors", "act_on_fibres"]
+            "R2Diffop", "R2Upsampling", "init", "assert_equivariant", "equivariance_errors", "act_on_fibres"]
            + sorted(name for family in _FAMILIES for name in family.__all__))

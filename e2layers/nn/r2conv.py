@@ -60,19 +60,23 @@ def _first_group(t: FieldType, groups: int, name: str) -> FieldType:
 def _bias_expansion(out_type: FieldType) -> np.ndarray:
     """(out.size, trivials): each field's change-of-basis columns at its trivial irreps.
 
-    The bias lives on the trivial irreps only: docs/migrating.md, "The weight layout".
+    The bias lives on the trivial irreps only: docs/migrating.md, "The weight layout".  The columns are
+    taken once per distinct representation object (a layer may have thousands of fields of a few kinds).
     """
-    columns, start = [], 0
+    columns = {}
     for rho in out_type.representations:
-        position = 0
-        for psi in rho.basisgen.irreps:
-            if psi.is_trivial():
-                col = np.zeros(out_type.size)
-                col[start:start + rho.size] = rho.change_of_basis[:, position]
-                columns.append(col)
-            position += psi.dim
-        start += rho.size
-    return np.stack(columns, axis=1) if columns else np.zeros((out_type.size, 0))
+        if id(rho) not in columns:
+            irreps = rho.basisgen.irreps
+            positions = np.cumsum([0] + [psi.dim for psi in irreps])[:-1]
+            trivial = [p for p, psi in zip(positions, irreps) if psi.is_trivial()]
+            columns[id(rho)] = np.asarray(rho.change_of_basis, dtype=np.float64)[:, trivial]
+    out = np.zeros((out_type.size, sum(columns[id(rho)].shape[1] for rho in out_type.representations)))
+    row = col = 0
+    for rho in out_type.representations:
+        block = columns[id(rho)]
+        out[row:row + rho.size, col:col + block.shape[1]] = block
+        row, col = row + rho.size, col + block.shape[1]
+    return out
 
 
 class _EvalCache(NamedTuple):
@@ -94,6 +98,7 @@ class _R2ConvBase(DerivedTensors, EquivariantModule):
     """What R2Conv and R2ConvTransposed share: the basis, parameters, bias expansion and filter cache."""
 
     _transposed = False
+    _basis_noun = "kernel"
 
     def _batch_and_spatial(self, input_shape: Tuple[int, ...]) -> Tuple[int, List[int]]:
         if len(input_shape) != 4 or input_shape[1] != self.in_type.size:
@@ -101,8 +106,8 @@ class _R2ConvBase(DerivedTensors, EquivariantModule):
         return input_shape[0], list(input_shape[2:])
 
     def __init__(self, in_type: FieldType, out_type: FieldType, kernel_size: int, padding, stride, dilation,
-                 groups: int, bias: bool, basisexpansion: str, sigma, frequencies_cutoff, rings, maximum_offset,
-                 recompute: bool, basis_filter, initialize: bool):
+                 groups: int, bias: bool, basisexpansion: str, params_for: Callable[[int, Optional[float]], Any],
+                 recompute: bool, initialize: bool):
         super().__init__()
         layer = type(self).__name__
         _check_types(in_type, out_type, layer)
@@ -123,8 +128,8 @@ class _R2ConvBase(DerivedTensors, EquivariantModule):
         # R2Conv: the first input group to the whole output; transposed: the whole input to the first output group
         self._basis_in, self._basis_out = (in_type, first_out) if self._transposed else (first_in, out_type)
         # every basis setting, validated once, in one immutable object passed down to the cache and the sampler
-        self._basis_params = basis_params(self.kernel_size, self.dilation[0], rings, sigma, frequencies_cutoff,
-                                          maximum_offset, basis_filter, self.space.kernel_axis)
+        # (``params_for(dilation, reflection axis)``: the layer's family of bases, kernels or PDOs)
+        self._basis_params = params_for(self.dilation[0], self.space.kernel_axis)
         self.recompute = recompute     # accepted for e2cnn compatibility: bases come from the cache
         basis_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
         self._basisexpansion = self._build_expansion(basis_dtype)
@@ -152,8 +157,8 @@ class _R2ConvBase(DerivedTensors, EquivariantModule):
                                   [r.basisgen for r in self._basis_out.representations], self._basis_params,
                                   dtype=dtype)
         except EmptyBasisError as err:
-            raise InvalidValueError(f"The basis for the steerable filter is empty! No equivariant kernel maps "
-                                    f"{self.in_type!r} to {self.out_type!r} with kernel_size={self.kernel_size} "
+            raise InvalidValueError(f"The basis for the steerable filter is empty! No equivariant {self._basis_noun} "
+                                    f"maps {self.in_type!r} to {self.out_type!r} with kernel_size={self.kernel_size} "
                                     f"({err})") from err
 
     @property
@@ -293,8 +298,15 @@ class R2Conv(_R2ConvBase):
                  maximum_offset: int = None, recompute: bool = False, basis_filter: Callable[[dict], bool] = None,
                  initialize: bool = True):
         one_of(padding_mode, "padding_mode", _PADDING_MODES)
+
+        def params_for(dilation: int, axis: Optional[float]):
+            return basis_params(kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset, basis_filter,
+                                axis)
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, groups, bias, basisexpansion,
-                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
+                         params_for, recompute, initialize)
+        self._set_padding_mode(padding_mode)
+
+    def _set_padding_mode(self, padding_mode: str) -> None:
         self.padding_mode = padding_mode
         ph, pw = self.padding
         self._reversed_padding_repeated_twice = (pw, pw, ph, ph)
@@ -383,8 +395,11 @@ class R2ConvTransposed(_R2ConvBase):
                  frequencies_cutoff: Union[float, Callable[[float], int]] = None, rings: List[float] = None,
                  maximum_offset: int = None, recompute: bool = False, basis_filter: Callable[[dict], bool] = None,
                  initialize: bool = True):
+        def params_for(dilation: int, axis: Optional[float]):
+            return basis_params(kernel_size, dilation, rings, sigma, frequencies_cutoff, maximum_offset, basis_filter,
+                                axis)
         super().__init__(in_type, out_type, kernel_size, padding, stride, dilation, groups, bias, basisexpansion,
-                         sigma, frequencies_cutoff, rings, maximum_offset, recompute, basis_filter, initialize)
+                         params_for, recompute, initialize)
         self.output_padding = int_or_pair(output_padding, "output_padding", 0)
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
