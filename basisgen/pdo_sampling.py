@@ -23,7 +23,7 @@ from .pdo import PDOElement, angular_pdo_elements
 from .radial import KernelParams, _check_grid, _finite_real, _positive_int
 from .representation import Representation
 from .sampling import Kept, SampledBasis, angular_order, assemble_basis, check_sampling_arguments, resolve_axis
-from .stencils import Discretization, largest_possible_order, monomial_stencils, required_points
+from .stencils import Discretization, largest_possible_order, monomial_stencils, required_points, stencil
 
 
 @dataclass(frozen=True)
@@ -261,15 +261,21 @@ def sample_diffop_basis(in_repr: Representation, out_repr: Representation, param
                 continue
             kept.append(Kept(p, ii, oo, e, j, a * powers + p))
     rotation = params.angle_offset or 0.0
-    turn = fd_turns_back(group, params.discretization)
+    disc, k = params.discretization, params.kernel_size
+    turn = fd_turns_back(group, disc)
 
     def sample_blocks(ii: int, oo: int, rows: List[Kept]) -> np.ndarray:
         out = []
         for row in rows:
             element = PDOElement(row.element, row.radial)
-            stencils = monomial_stencils(element.order, params.kernel_size, params.dilation, params.discretization)
             coefficients = element.numeric_coefficients(rotation)
-            out.append((quarter_turn_back(coefficients) if turn else coefficients) @ stencils)
+            if turn:
+                coefficients = quarter_turn_back(coefficients)
+            if disc.method == "fd" and element.order >= k:
+                # finite differences need each term's order along each axis below k, not the total order
+                out.append(np.apply_along_axis(stencil, -1, coefficients, k, params.dilation, disc))
+            else:
+                out.append(coefficients @ monomial_stencils(element.order, k, params.dilation, disc))
         return np.stack(out)
 
     return assemble_basis(in_repr, out_repr, params, kept, sample_blocks,

@@ -13,4 +13,6 @@ FILTERS = {
     "even_inner": lambda d: d["inner_idx"] % 2 == 0,
     "no_offset": lambda d: d.get("offset", 0) == 0,
     "outer_narrow": lambda d: d["radius"] > 0 and d["sigma"] < 1.0 and d["idx2"] % 3 != 1,
+    # steerable PDOs (tests/fixtures/e2cnn/generate_diffops.py): derivatives of order at most 2
+    "low_order": lambda d: d["order"] <= 2,
 }
