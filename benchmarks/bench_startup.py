@@ -2,7 +2,9 @@
 cache and runs one forward, against the same with plain torch.
 
 Two scripts, each timed as a whole new process (from the start of the interpreter to its exit) and in
-phases (imports, construction, forward), in alternating runs:
+phases (imports, construction, forward), in alternating runs, after one run that warms the caches a user's
+second run finds warm: the basis cache, and the byte code of the project's modules (``compileall``, as
+``pip install`` does; torch's byte code is installed with it):
 
 * ``e2layers``: ``import torch; import e2layers``, ``build_model("wrn10_6_d8")`` of ``examples/e2wrn.py``
   on a basis cache warmed by a first run, one training-mode forward of a ``(1, 3, 32, 32)`` batch;
@@ -10,7 +12,8 @@ phases (imports, construction, forward), in alternating runs:
   the equivariant one (the network ``nn.export`` turns it into: same convolutions, same work in the
   forward), built and run the same way; the two scripts check that their convolution shapes agree.
 
-Targets: e2layers adds at most 0.3 s to the process, and at most 25% of torch's own import time.
+Targets: e2layers adds at most 0.3 s to the process, and at most 25% of torch's own import time.  The
+machine's load average is reported: on a shared machine every figure grows with it, unevenly.
 
 ``python -m benchmarks`` runs this as its section ``startup``.
 
@@ -21,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -37,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MAX_OVERHEAD_S = 0.3
 #: ... and at most this fraction of torch's own import time
 MAX_OVERHEAD_OF_TORCH_IMPORT = 0.25
+#: the project's source folders the two scripts import from (byte-compiled before timing)
+SOURCES = ("basisgen", "cache", "e2layers", "examples")
 
 E2LAYERS = r"""
 import time
@@ -46,6 +52,7 @@ import torch
 t1 = time.perf_counter()
 import e2layers
 t2 = time.perf_counter()
+h5py_at_import = "h5py" in sys.modules
 from examples.e2wrn import build_model
 model = build_model("wrn10_6_d8")
 t3 = time.perf_counter()
@@ -54,7 +61,8 @@ t4 = time.perf_counter()
 convs = [[m.in_type.size, m.out_type.size, m.kernel_size, torch.nn.modules.utils._pair(m.stride)[0]]
          for m in model.modules() if isinstance(m, e2layers.nn.R2Conv)]
 print(json.dumps(dict(torch_s=t1 - t0, library_s=t2 - t1, build_s=t3 - t2, forward_s=t4 - t3, total_s=t4 - t0,
-                      convs=convs, lazy_loaded=[m for m in ("sympy", "scipy") if m in sys.modules])))
+                      convs=convs, lazy_loaded=[m for m in ("sympy", "scipy") if m in sys.modules],
+                      h5py_at_import=h5py_at_import)))
 """
 
 TORCH = r"""
@@ -118,7 +126,10 @@ def run(script: str, cache_dir: str, python: str = sys.executable) -> Dict:
 
 
 def measure(repeats: int = 5, cache_dir: str = None) -> Dict:
-    """Medians of ``repeats`` alternating runs of both scripts, after one run that warms the cache."""
+    """Medians of ``repeats`` alternating runs of both scripts, after one run that warms the caches."""
+    for source in SOURCES:                           # byte code, so that no run compiles the project's modules
+        compileall.compile_dir(str(ROOT / source), quiet=1)
+    load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as scratch:
         cache_dir = cache_dir or scratch
         run(E2LAYERS, cache_dir)                     # warms the basis cache (and the file system)
@@ -126,6 +137,7 @@ def measure(repeats: int = 5, cache_dir: str = None) -> Dict:
         for r in range(repeats):
             for name in (("e2layers", "torch") if r % 2 == 0 else ("torch", "e2layers")):
                 runs[name].append(run(E2LAYERS if name == "e2layers" else TORCH, cache_dir))
+    load.append(os.getloadavg()[0])
     if runs["e2layers"][0]["convs"] != runs["torch"][0]["convs"]:
         raise AssertionError("the plain network's convolutions differ from the equivariant network's: "
                              f"{runs['torch'][0]['convs']} vs {runs['e2layers'][0]['convs']}")
@@ -136,6 +148,7 @@ def measure(repeats: int = 5, cache_dir: str = None) -> Dict:
     return dict(section="startup", repeats=repeats, seconds=medians, torch_import_s=torch_import,
                 overhead_s=overhead, overhead_of_torch_import=overhead / torch_import,
                 lazy_loaded=sorted({m for r in runs["e2layers"] for m in r["lazy_loaded"]}),
+                h5py_at_import=any(r["h5py_at_import"] for r in runs["e2layers"]), load_average=load,
                 met=overhead <= MAX_OVERHEAD_S and overhead <= MAX_OVERHEAD_OF_TORCH_IMPORT * torch_import)
 
 
@@ -151,6 +164,9 @@ def table(row: Dict) -> str:
                  f"torch's import ({row['torch_import_s']:.3f} s); target <= {MAX_OVERHEAD_S} s and <= "
                  f"{100 * MAX_OVERHEAD_OF_TORCH_IMPORT:.0f}%: {'met' if row['met'] else 'NOT met'}; "
                  f"sympy/scipy loaded: {', '.join(row['lazy_loaded']) or 'neither'}")
+    if "load_average" in row:        # rows recorded before these were measured have neither
+        lines[-1] += (f"; h5py loaded by `import e2layers`: {'yes' if row['h5py_at_import'] else 'no'}; load "
+                      f"average {row['load_average'][0]:.1f} -> {row['load_average'][1]:.1f} on {os.cpu_count()} cores")
     return "\n".join(lines)
 
 

@@ -13,9 +13,8 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from basisgen.errors import EmptyBasisError
-
-from basisgen.errors import InvalidValueError
+from basisgen.errors import EmptyBasisError, InvalidValueError
+from basisgen.radial import basis_params
 
 from ..expansion import BasisExpansion
 from .field_type import FieldType
@@ -80,8 +79,8 @@ class Linear(_R2ConvBase):
 
     def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, initialize: bool = True):
         super().__init__(in_type, out_type, 1, padding=0, stride=1, dilation=1, groups=1, bias=bias,
-                         basisexpansion="blocks", sigma=None, frequencies_cutoff=None, rings=None,
-                         maximum_offset=None, recompute=False, basis_filter=None, initialize=initialize)
+                         basisexpansion="blocks", params_for=lambda dilation, axis: basis_params(1, dilation, axis=axis),
+                         recompute=False, initialize=initialize)
 
     def _build_expansion(self, dtype: torch.dtype) -> BasisExpansion:
         try:
