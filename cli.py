@@ -3,8 +3,8 @@
 ``basisgen demo`` is the main job on a built-in default.  This file installs as ``basisgen.cli``; the
 subcommand bodies and helpers live in the folder ``commands/`` next to it (``basisgen.commands``):
 ``tasks`` (group and representation specs, precompute tasks and worker processes, text tables),
-``cache`` (the ``cache`` subcommands), ``demo`` (the demo network; torch, imported by ``demo``
-only) and ``plot`` (matplotlib, imported by ``plot`` only).  Errors print one
+``cache`` (the ``cache`` subcommands), ``diffop`` (``--diffop``: PDO bases), ``demo`` (the demo network;
+torch, imported by ``demo`` only) and ``plot`` (matplotlib, imported by ``plot`` only).  Errors print one
 line and exit with 2 (usage) or 1 (runtime); ``basisgen --debug ...`` shows the traceback instead.
 docs/cli.md is the reference.
 """
@@ -32,6 +32,8 @@ from basisgen.latex import group_table_latex, kernel_latex, pair_latex
 from basisgen.sampling import sample_basis
 from basisgen.verify import verify
 from basisgen.commands.cache import cache_command
+from basisgen.commands.diffop import (diffop_options, diffop_params_of, diffop_settings, flag, grid_kernel_size,
+                                      usage_error)
 from basisgen.commands.tasks import (RecordingCache, Task, format_size, format_table, load_factory, parse_groups,
                        parse_irrep, parse_representations, run_tasks, summarise)
 
@@ -167,9 +169,10 @@ def _basis_options(f):
               "modules you trust), call factory() and cache every basis its layers need. The current directory "
               "is searched after the installed packages, so a file there never replaces one of them.")
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1), help="Worker processes.")
+@diffop_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the entries and the summary as JSON.")
 def precompute(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff, maximum_offset, dtype, rings, axis,
-               irreps_up_to, model, jobs, as_json) -> None:
+               irreps_up_to, model, jobs, as_json, **diffop) -> None:
     """Compute and cache the bases of GROUPS (C8, D4, SO2, O2, flip, trivial; lists and ranges: C4,C8,D4-D8).
 
     Run it once where the cache is shared (e.g. a cluster's login node); later layer constructions
@@ -179,8 +182,11 @@ def precompute(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff,
     Examples:
       basisgen precompute C4,C8,D4-D8 -r regular -r trivial -k 3,5,7 --jobs 4
       basisgen precompute SO2 -r irreps --irreps-up-to 2 -k 5 --json
+      basisgen precompute C8 -r regular --diffop -k 5 --smoothing 1.0
       basisgen precompute --model basisgen.commands.demo:demo_network
     """
+    settings = diffop_settings(diffop, {"--sigma": sigma, "--frequencies-cutoff": frequencies_cutoff,
+                                        "--rings": rings})
     store = RecordingCache()
     if store.write_root is None:
         raise click.ClickException(f"no writable cache directory among {[str(r) for r in store.roots]}; "
@@ -191,6 +197,8 @@ def precompute(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff,
             raise click.UsageError("give GROUPS or --model, not both")
         if jobs > 1:
             raise click.UsageError("--model builds the model once in this process; drop --jobs")
+        if settings is not None:
+            raise click.UsageError("--model caches the bases its layers ask for; drop --diffop")
         factory = load_factory(model)
         previous = cache.default_cache()
         cache.set_default_cache(store)
@@ -204,7 +212,7 @@ def precompute(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff,
         if not groups:
             raise click.UsageError("give at least one GROUP (e.g. C8 or C4,D4-D8) or --model")
         tasks = _tasks(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff, maximum_offset, dtype,
-                       rings, axis, irreps_up_to)
+                       rings, axis, irreps_up_to, settings)
         records = []
         with click.progressbar(length=len(tasks), label=f"{len(tasks)} bases, {jobs} worker(s)", file=sys.stderr,
                                show_pos=True) as bar:
@@ -226,19 +234,29 @@ def precompute(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff,
 
 
 def _tasks(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff, maximum_offset, dtype, rings, axis,
-           irreps_up_to) -> List[Task]:
+           irreps_up_to, settings=None) -> List[Task]:
     try:
         parsed = [G for text in groups for G in parse_groups(text, irreps_up_to)]
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="GROUPS") from None
     sizes = _numbers(kernel_sizes, "--kernel-size")
+    if settings is not None and grid_kernel_size(settings, sizes, "kernel_sizes") is None:
+        sizes = [None]      # the kernel size follows from --maximum-order (and --accuracy)
     radii = _numbers(rings, "--rings", float, 0)
     if axis is not None and not math.isfinite(axis):
         raise click.BadParameter(f"must be a finite angle in radians, got {axis!r}", param_hint="--axis")
-    for k in sizes:     # reject bad radial settings here, with the option named, not in a worker
+    diffop = None if settings is None else tuple(sorted(settings.items()))
+
+    def task(name, s_in, s_out, k):
+        return Task(name, irreps_up_to, s_in, s_out, k, dilation, sigma, frequencies_cutoff, maximum_offset,
+                    None if radii is None else tuple(radii), axis, dtype, diffop)
+
+    for k in sizes:     # reject bad radial or PDO settings here, with the option named, not in a worker
         try:
-            basisgen.basis_params(k, dilation, radii, sigma, frequencies_cutoff, maximum_offset)
+            task("", "", "", k).params()
         except ValueError as err:
+            if diffop is not None:
+                raise usage_error(err) from None
             raise click.BadParameter(str(err), param_hint="radial settings") from None
     tasks, seen = [], set()
     for G in parsed:
@@ -252,11 +270,10 @@ def _tasks(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff, max
         for s_in in specs:
             for s_out in specs:
                 for k in sizes:
-                    task = Task(name, irreps_up_to, s_in, s_out, k, dilation, sigma, frequencies_cutoff, maximum_offset,
-                                None if radii is None else tuple(radii), axis, dtype)
-                    if task not in seen:
-                        seen.add(task)
-                        tasks.append(task)
+                    t = task(name, s_in, s_out, k)
+                    if t not in seen:
+                        seen.add(t)
+                        tasks.append(t)
     return tasks
 
 
@@ -268,47 +285,69 @@ def _tasks(groups, reprs, kernel_sizes, dilation, sigma, frequencies_cutoff, max
 @click.option("--out", "out_spec", default="regular", show_default=True, help="Output, as --in.")
 @click.option("-k", "--kernel-size", default=5, show_default=True, type=click.IntRange(1), help="Kernel size.")
 @_basis_options
+@diffop_options()
 @click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
 def inspect(group, in_spec, out_spec, kernel_size, dilation, sigma, frequencies_cutoff, maximum_offset, dtype,
-            as_json) -> None:
-    """The sampled basis of one pair: every element (ring, radius, mu, s, gamma, t, norm), counts per ring
-    and per harmonic, and the cache entry that holds it.
+            as_json, **diffop) -> None:
+    """The sampled basis of one pair: every element (ring, radius, mu, s, gamma, t, norm; with --diffop its
+    order and Laplacian power instead of ring and radius), counts per ring (per order and per power) and per
+    harmonic, and the cache entry that holds it.
 
     \b
     Examples:
       basisgen inspect C8 --in 1 --out 2 -k 5
       basisgen inspect D4 --in trivial --out regular -k 7 --json
       basisgen inspect D4 --in "quotient((None,2))" --out "irrep(1,1)"
+      basisgen inspect C8 --in 1 --out 1 --diffop --maximum-order 4
     """
     from basisgen.commands.plot import element_filter
+    settings = diffop_settings(diffop, {"--sigma": sigma, "--frequencies-cutoff": frequencies_cutoff})
     G = _group(group, irreps_up_to=10)
     rho_in, rho_out = _representation(G, in_spec, "--in"), _representation(G, out_spec, "--out")
     store = RecordingCache()
-    basis = store.get(rho_in, rho_out, kernel_size, dilation=dilation, sigma=sigma,
-                      frequencies_cutoff=frequencies_cutoff, maximum_offset=maximum_offset, dtype=dtype)
+    if settings is None:
+        basis = store.get(rho_in, rho_out, kernel_size, dilation=dilation, sigma=sigma,
+                          frequencies_cutoff=frequencies_cutoff, maximum_offset=maximum_offset, dtype=dtype)
+        counted, family = ("ring",), ""
+    else:
+        params = diffop_params_of(settings, grid_kernel_size(settings, kernel_size), dilation=dilation,
+                                  maximum_offset=maximum_offset)
+        basis = store.get(rho_in, rho_out, params, dtype=dtype)
+        kernel_size = params.kernel_size
+        counted = ("order", "power")
+        family = (f"PDOs of order <= {params.maximum_order} (Laplacian power <= {params.maximum_power}, "
+                  f"{params.discretization.method} stencils), ")
     record, = store.records.values()
     elements = []
     for b, a in enumerate(basis.attributes):
         norm = float(math.sqrt((element_filter(basis, b) ** 2).sum()))
-        elements.append({"index": b, "in_irrep": a["in_irrep"], "out_irrep": a["out_irrep"], "ring": a["ring"],
-                         "radius": a["radius"], "mu": a["mu"], "s": a["s"], "gamma": a["gamma"], "t": a["t"],
-                         "norm": norm})
-    per_ring = Counter(e["ring"] for e in elements)
-    per_mu = Counter(e["mu"] for e in elements)
+        # a PDO basis's rings are its Laplacian powers
+        radial = ({"ring": a["ring"], "radius": a["radius"]} if settings is None
+                  else {"order": abs(a["mu"]) + 2 * a["ring"], "power": a["ring"]})
+        elements.append({"index": b, "in_irrep": a["in_irrep"], "out_irrep": a["out_irrep"], **radial,
+                         "mu": a["mu"], "s": a["s"], "gamma": a["gamma"], "t": a["t"], "norm": norm})
+    counts = {name: Counter(e[name] for e in elements) for name in counted + ("mu",)}
     where = {k: record[k] for k in ("status", "path", "bytes", "key")}
     if as_json:
+        extra = {} if settings is None else {"kind": params.kind, "maximum_order": params.maximum_order,
+                                             "maximum_power": params.maximum_power,
+                                             "method": params.discretization.method}
         _emit_json({"group": G.name, "in": rho_in.name, "out": rho_out.name, "kernel_size": kernel_size,
                     "dilation": dilation, "dtype": dtype, "shape": list(basis.shape), "elements": elements,
-                    "per_ring": {str(k): v for k, v in sorted(per_ring.items())},
-                    "per_harmonic": {str(k): v for k, v in sorted(per_mu.items())}, "cache": where})
+                    **{f"per_{'harmonic' if name == 'mu' else name}": {str(k): v for k, v in sorted(c.items())}
+                       for name, c in counts.items()}, **extra, "cache": where})
         return
-    click.echo(f"{G.name}: {rho_in.name} -> {rho_out.name}, kernel size {kernel_size}, dilation {dilation}, {dtype}: "
-               f"{len(basis)} elements, filters of shape {basis.shape[1:]}")
-    click.echo(format_table(["#", "in", "out", "ring", "radius", "mu", "s", "gamma", "t", "norm"],
-                      [[e["index"], e["in_irrep"], e["out_irrep"], e["ring"], f"{e['radius']:.2f}", e["mu"], e["s"],
-                        f"{e['gamma']:.4f}", e["t"], f"{e['norm']:.4f}"] for e in elements], "rllrrrrrrr"))
-    click.echo("per ring:     " + ", ".join(f"{k}: {v}" for k, v in sorted(per_ring.items())))
-    click.echo("per harmonic: " + ", ".join(f"mu={k}: {v}" for k, v in sorted(per_mu.items())))
+    click.echo(f"{G.name}: {rho_in.name} -> {rho_out.name}, {family}kernel size {kernel_size}, dilation {dilation}, "
+               f"{dtype}: {len(basis)} elements, filters of shape {basis.shape[1:]}")
+    columns = ["ring", "radius"] if settings is None else ["order", "power"]
+    click.echo(format_table(["#", "in", "out"] + columns + ["mu", "s", "gamma", "t", "norm"],
+                      [[e["index"], e["in_irrep"], e["out_irrep"]]
+                       + ([e["ring"], f"{e['radius']:.2f}"] if settings is None else [e["order"], e["power"]])
+                       + [e["mu"], e["s"], f"{e['gamma']:.4f}", e["t"], f"{e['norm']:.4f}"] for e in elements],
+                      "rllrrrrrrr"))
+    for name in counted:
+        click.echo(f"per {name}:".ljust(14) + ", ".join(f"{k}: {v}" for k, v in sorted(counts[name].items())))
+    click.echo("per harmonic: " + ", ".join(f"mu={k}: {v}" for k, v in sorted(counts["mu"].items())))
     state = {"created": "created now", "reused": "already cached", "computed": "not stored: cache read-only"}
     click.echo(f"cache entry: {where['path'] or '(none)'} ({state[where['status']]}, {format_size(where['bytes'])})")
 
@@ -351,18 +390,27 @@ def _document(formulas: Sequence[str], title: str, command: str) -> str:
 @click.option("--standalone", is_flag=True, help="A compilable LaTeX document (amsmath) instead.")
 @click.option("-L", "--irreps-up-to", default=3, show_default=True, type=click.IntRange(0),
               help="SO2/O2: the irreps (frequencies 0..L) that --table lists and --in/--out may name.")
+@diffop_options("diffop", "maximum_order", "maximum_power")
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Write to a file instead of stdout.")
 def latex(group, in_irrep, out_irrep, maximum_frequency, table, array, kernel, concrete, standalone, irreps_up_to,
-          output) -> None:
+          output, **diffop) -> None:
     """The closed-form kernel basis of GROUP as LaTeX: math mode, one formula per line, no $ delimiters.
+    With --diffop, the steerable PDO basis of the pair up to --maximum-order, as one aligned environment.
 
     \b
     Examples:
       basisgen latex D4 --in 1,1 --out 1,0 -F 5
       basisgen latex C4 --table --array
       basisgen latex SO2 --table -L 2 --standalone -o so2.tex
+      basisgen latex C8 --in 1 --out 1 --diffop --maximum-order 4
     """
+    settings = diffop_settings(diffop, {"-F": maximum_frequency, "--table": table or None,
+                                        "--array": array or None, "--kernel": kernel or None,
+                                        "--concrete": concrete or None})
     G = _group(group, irreps_up_to=irreps_up_to)
+    if settings is not None:
+        _latex_diffop(G, group, in_irrep, out_irrep, settings, standalone, output)
+        return
     symbolic = not concrete
     flags = ([f"-F {maximum_frequency}"] * (maximum_frequency is not None) + ["--kernel"] * kernel
              + ["--concrete"] * concrete + [f"-L {irreps_up_to}"] * (G.continuous and irreps_up_to != 3))
@@ -393,6 +441,28 @@ def latex(group, in_irrep, out_irrep, maximum_frequency, table, array, kernel, c
         click.echo(line, file=output)
 
 
+def _latex_diffop(G: basisgen.Group, group: str, in_irrep: Optional[str], out_irrep: Optional[str], settings: dict,
+                  standalone: bool, output) -> None:
+    """``latex --diffop``: the PDO basis of one pair (``pdo_basis_latex``), exact, no grid."""
+    from basisgen.pdo_latex import pdo_basis_latex
+    if settings["maximum_order"] is None:
+        raise click.UsageError("--diffop needs --maximum-order, the largest derivative order of the basis")
+    if in_irrep is None or out_irrep is None:
+        raise click.UsageError("give --in and --out irreps with --diffop")
+    psi_in, psi_out = _parse_irrep(G, in_irrep, "--in"), _parse_irrep(G, out_irrep, "--out")
+    try:
+        text = pdo_basis_latex(G, psi_in, psi_out, **settings)
+    except ValueError as err:
+        raise usage_error(err) from None
+    if standalone:
+        options = " ".join(f"{flag(k)} {v}" for k, v in settings.items() if v is not None)
+        command = (f"basisgen latex {group} --in {shlex.quote(str(in_irrep))} --out {shlex.quote(str(out_irrep))} "
+                   f"--diffop {options} --standalone")
+        click.echo(_document([text], f"Steerable PDO basis of {G.name}", command), file=output, nl=False)
+        return
+    click.echo(text, file=output)
+
+
 # ---- plot ----------------------------------------------------------------------------------------------
 @main.command(short_help='A PNG of sampled basis filters (needs the plot extra).')
 @click.argument("group")
@@ -405,14 +475,18 @@ def latex(group, in_irrep, out_irrep, maximum_frequency, table, array, kernel, c
 @click.option("-o", "--output", default="basis_filters.png", show_default=True, type=click.Path(dir_okay=False),
               help="The PNG file to write.")
 @click.option("--dpi", default=90, show_default=True, type=click.IntRange(20, 600), help="Resolution of the PNG.")
-def plot(group, in_spec, out_spec, kernel_size, max_elements, output, dpi) -> None:
+@diffop_options()
+def plot(group, in_spec, out_spec, kernel_size, max_elements, output, dpi, **diffop) -> None:
     """A PNG of sampled basis filters: one image per element and matrix entry (needs the plot extra).
+    With --diffop, the stencils of the PDO basis.
 
     \b
-    Example:
+    Examples:
       basisgen plot C8 --in 1 --out 1 -k 9 -n 8 -o docs/basis_filters.png
+      basisgen plot C8 --in 1 --out 1 --diffop -k 5 -n 10 -o stencils.png
     """
     import numpy as np
+    settings = diffop_settings(diffop, {})
     G = _group(group, irreps_up_to=10)
     rho_in = _representation(G, in_spec, "--in")
     if out_spec is None:
@@ -429,9 +503,15 @@ def plot(group, in_spec, out_spec, kernel_size, max_elements, output, dpi) -> No
         from basisgen.commands.plot import MISSING_MATPLOTLIB
         raise click.ClickException(MISSING_MATPLOTLIB) from None
     from basisgen.commands.plot import plot_basis
-    basis = cache.BasisCache().get(rho_in, rho_out, kernel_size)
+    if settings is None:
+        basis, family = cache.BasisCache().get(rho_in, rho_out, kernel_size), ""
+    else:
+        params = diffop_params_of(settings, grid_kernel_size(settings, kernel_size))
+        basis, kernel_size = cache.BasisCache().get(rho_in, rho_out, params), params.kernel_size
+        family = f"PDOs of order <= {params.maximum_order} ({params.discretization.method}), "
     chosen = sorted(set(np.linspace(0, len(basis) - 1, min(max_elements, len(basis))).round().astype(int).tolist()))
-    title = f"{G.name}: {rho_in.name} -> {rho_out.name}, kernel size {kernel_size} ({len(chosen)} of {len(basis)} elements)"
+    title = (f"{G.name}: {rho_in.name} -> {rho_out.name}, {family}kernel size {kernel_size} ({len(chosen)} of "
+             f"{len(basis)} elements)")
     plot_basis(basis, chosen, Path(output), title, dpi)
     click.echo(f"wrote {output}: {len(chosen)} of {len(basis)} elements, {rho_out.size * rho_in.size} image(s) each, "
                f"{format_size(Path(output).stat().st_size)}")

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from basisgen.pdo_sampling import DiffopParams
 from basisgen.sampling import SampledBasis
 
 MISSING_MATPLOTLIB = ("basisgen plot needs matplotlib, which is not installed: pip install 'e2layers[plot]' "
@@ -28,6 +29,14 @@ def element_filter(basis: SampledBasis, b: int) -> np.ndarray:
     block = np.asarray(basis.blocks[b, :do, :di], dtype=np.float64)
     k = basis.params.kernel_size
     return np.einsum("ca,abp,bd->cdp", q_out, block, q_in_inv).reshape(q_out.shape[0], q_in_inv.shape[1], k, k)
+
+
+def _radial_label(basis: SampledBasis, attrs: dict) -> str:
+    """``ring 2`` for a kernel element; ``n=3 p=1`` (order, Laplacian power) for a PDO, whose rings are its
+    Laplacian powers."""
+    if isinstance(basis.params, DiffopParams):
+        return f"n={abs(attrs['mu']) + 2 * attrs['ring']} p={attrs['ring']}"
+    return f"ring {attrs['ring']}"
 
 
 def plot_basis(basis: SampledBasis, elements: Sequence[int], path: Path, title: str, dpi: int = 90) -> None:
@@ -59,7 +68,7 @@ def plot_basis(basis: SampledBasis, elements: Sequence[int], path: Path, title: 
             ax.set_xticks([])
             ax.set_yticks([])
             entry = f" [{o},{i}]" if entries > 1 else ""
-            ax.set_title(f"ring {attrs['ring']}, \u03bc={attrs['mu']}{entry}", fontsize=6)
+            ax.set_title(f"{_radial_label(basis, attrs)}, \u03bc={attrs['mu']}{entry}", fontsize=6)
     fig.suptitle(title, fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=dpi)

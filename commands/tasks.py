@@ -24,6 +24,8 @@ import basisgen
 from basisgen import limits, notation
 from basisgen.errors import EmptyBasisError, InvalidValueError
 from basisgen.irreps import Irrep
+from basisgen.pdo_sampling import diffop_params
+from basisgen.radial import KernelParams
 from basisgen.representation import Representation
 from basisgen.cache import BasisCache
 
@@ -143,7 +145,7 @@ class Task:
     irreps_up_to: int
     in_spec: str
     out_spec: str
-    kernel_size: int
+    kernel_size: Optional[int]
     dilation: int = 1
     sigma: Optional[float] = None
     frequencies_cutoff: Optional[float] = None
@@ -151,11 +153,16 @@ class Task:
     rings: Optional[Tuple[float, ...]] = None
     axis: Optional[float] = None
     dtype: str = "float32"
+    #: a PDO basis: the keyword arguments of ``diffop_params`` besides the grid, as sorted pairs (None: a kernel)
+    diffop: Optional[Tuple[Tuple[str, Any], ...]] = None
 
-    def basis_kwargs(self) -> Dict[str, Any]:
-        return dict(dilation=self.dilation, rings=self.rings, sigma=self.sigma,
-                    frequencies_cutoff=self.frequencies_cutoff, maximum_offset=self.maximum_offset, axis=self.axis,
-                    dtype=np.dtype(self.dtype))
+    def params(self) -> KernelParams:
+        """The basis parameters: R2Conv's, or R2Diffop's for a PDO task (``kernel_size`` None: from the order)."""
+        if self.diffop is None:
+            return basisgen.basis_params(self.kernel_size, self.dilation, self.rings, self.sigma,
+                                         self.frequencies_cutoff, self.maximum_offset, axis=self.axis)
+        return diffop_params(kernel_size=self.kernel_size, dilation=self.dilation, maximum_offset=self.maximum_offset,
+                             axis=self.axis, **dict(self.diffop))
 
 
 class RecordingCache(BasisCache):
@@ -195,7 +202,8 @@ class RecordingCache(BasisCache):
         path = self.locate(key)
         self.records[key.digest] = {
             "group": in_repr.group.name, "in": in_repr.name, "out": out_repr.name,
-            "kernel_size": int(params.kernel_size), "dilation": int(params.dilation), "dtype": np.dtype(dtype).name,
+            "kind": params.kind, "kernel_size": int(params.kernel_size), "dilation": int(params.dilation),
+            "dtype": np.dtype(dtype).name,
             "status": status, "seconds": time.perf_counter() - t0, "elements": 0 if basis is None else len(basis),
             "bytes": path.stat().st_size if path is not None else 0, "key": key.digest,
             "path": None if path is None else str(path)}
@@ -208,7 +216,7 @@ def run_task(roots: Sequence[str], task: Task) -> Dict[str, Any]:
     (_, rho_out), = parse_representations(task.out_spec, G)
     recorder = RecordingCache(roots)
     try:
-        recorder.get(rho_in, rho_out, task.kernel_size, **task.basis_kwargs())
+        recorder.get(rho_in, rho_out, task.params(), dtype=np.dtype(task.dtype))
     except EmptyBasisError:
         pass
     record, = recorder.records.values()
