@@ -39,3 +39,18 @@ def test_engine_snippet():
     ns = _run(block)
     assert ns["A"] and all(ns["basisgen"].verify(a) for a in ns["A"])
     assert ns["basis"].shape[1:] == (16, 16, 7, 7)                          # "(B, 16, 16, 7, 7) filters"
+
+
+def test_pdo_snippet_and_latex_block():
+    """The PDO block runs after the getting-started one (it reuses its field types) and builds the layers it
+    says; the LaTeX block is what the command prints."""
+    from basisgen import cyclic_group
+    from basisgen.pdo_latex import pdo_basis_latex
+    (start,) = [b for b in BLOCKS if "from e2layers import gspaces, nn" in b]
+    (block,) = [b for b in BLOCKS if "nn.R2Diffop(" in b]
+    ns = _run(start + block)
+    assert ns["pdo"].maximum_order == 4 and ns["pdo"].discretization.method == "fd"
+    assert ns["smooth"].discretization.method == "gauss"
+    text = re.search(r"\$ basisgen latex C4 --in 0 --out 0 --diffop --maximum-order 4\n(.*?)```", README, re.S).group(1)
+    G = cyclic_group(4)
+    assert text.strip() == pdo_basis_latex(G, G.irrep(0), G.irrep(0), maximum_order=4).strip()
