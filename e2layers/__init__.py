@@ -1,7 +1,7 @@
 """e2layers: e2cnn's public API (``from e2layers import gspaces, nn``) on cached steerable kernel bases.
 
 Layers: ``group`` (e2cnn's group API over basisgen), ``kernels`` (e2cnn's kernel bases at any points,
-numpy or torch), ``gspaces``, ``expansion`` (weights -> filter on
+numpy or torch), ``diffops`` (e2cnn's bases of steerable PDOs), ``gspaces``, ``expansion`` (weights -> filter on
 compact cached bases), ``nn`` (field types, geometric tensors, the convolutions) and ``checkpoint``
 (loading e2cnn state dicts).
 
@@ -16,6 +16,6 @@ Examples
 >>> conv(nn.GeometricTensor(torch.randn(16, 3, 32, 32), feat_type_in)).shape
 torch.Size([16, 80, 28, 28])
 """
-from . import group, gspaces, kernels, nn
+from . import diffops, group, gspaces, kernels, nn
 
-__all__ = ["group", "gspaces", "kernels", "nn"]
+__all__ = ["group", "gspaces", "kernels", "diffops", "nn"]

@@ -18,7 +18,7 @@ from basisgen.errors import InvalidTypeError, InvalidValueError
 from . import group as groups
 
 if TYPE_CHECKING:
-    from . import kernels
+    from . import diffops, kernels
 
 scipy = lazy_import("scipy.ndimage")
 
@@ -183,6 +183,36 @@ class GeneralOnR2(GSpace):
         if G.rotation_order == 1:
             return kernels.kernels_Trivial_act_R2(in_repr, out_repr, rings, sigma, **bounds)
         return kernels.kernels_CN_act_R2(in_repr, out_repr, rings, sigma, **bounds)
+
+    def build_diffop_basis(self, in_repr, out_repr, max_power: int, discretization: "diffops.DiscretizationArgs",
+                           **kwargs) -> "diffops.DiffopBasis":
+        """e2cnn's analytical basis of equivariant PDOs ``in_repr -> out_repr`` (a
+        :class:`e2layers.diffops.TensorBasis` from the group's ``diffops_*_act_R2``, with this gspace's
+        reflection axis), Laplacian powers up to ``max_power``; ``maximum_frequency``/``maximum_offset`` in
+        kwargs bound the finite groups' angular orders.  Built afresh on every call (e2cnn memoised it under
+        a key without ``max_power`` and ``discretization``).  Layers do not use it (see
+        :meth:`build_kernel_basis`)."""
+        from basisgen.groups import DihedralGroup, FlipGroup
+
+        from . import diffops
+        unknown = set(kwargs) - {"maximum_frequency", "maximum_offset"}
+        if unknown:
+            raise InvalidValueError(f"build_diffop_basis accepts maximum_frequency and maximum_offset, got "
+                                    f"{sorted(unknown)}")
+        G = in_repr.basisgen.group
+        common = dict(max_power=max_power, discretization=discretization)
+        bounds = dict(max_frequency=kwargs.get("maximum_frequency"), max_offset=kwargs.get("maximum_offset"))
+        if G.continuous:
+            if G.has_reflection:
+                return diffops.diffops_O2_act_R2(in_repr, out_repr, axis=self.kernel_axis, **common)
+            return diffops.diffops_SO2_act_R2(in_repr, out_repr, **common)
+        if isinstance(G, DihedralGroup):
+            return diffops.diffops_DN_act_R2(in_repr, out_repr, axis=self.kernel_axis, **common, **bounds)
+        if isinstance(G, FlipGroup):
+            return diffops.diffops_Flip_act_R2(in_repr, out_repr, axis=self.kernel_axis, **common, **bounds)
+        if G.rotation_order == 1:
+            return diffops.diffops_Trivial_act_R2(in_repr, out_repr, **common, **bounds)
+        return diffops.diffops_CN_act_R2(in_repr, out_repr, **common, **bounds)
 
     # ---- value semantics -----------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

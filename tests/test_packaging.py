@@ -90,5 +90,9 @@ def test_a_built_wheel_installs_only_basisgen_and_e2layers(tmp_path):
     assert top == {"basisgen", "e2layers"}
     assert {"basisgen/cli.py", "basisgen/cache/store.py", "basisgen/commands/tasks.py",
             "e2layers/nn/r2conv.py"} <= set(names)
+    # every module of the two packages is in the wheel (a subpackage missing from pyproject's list is not)
+    sources = {str(p.relative_to(ROOT)) for top in ("basisgen", "e2layers") for p in (ROOT / top).rglob("*.py")
+               if "__pycache__" not in p.parts}
+    assert sources <= set(names), sorted(sources - set(names))
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "basisgen = basisgen.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -1,8 +1,9 @@
 """e2layers offers e2cnn 0.2.3's whole public surface: every name in ``__all__`` of ``group``, ``gspaces``,
-``kernels``, ``nn`` and ``nn.init``, with compatible signatures, and every public method and property of
-its classes.
+``kernels``, ``diffops``, ``nn`` and ``nn.init``, with compatible signatures, and every public method and
+property of its classes.
 
-The reference is ``tests/fixtures/e2cnn/api.json``, made from e2cnn itself by ``generate_api.py`` next to it.
+The reference is ``tests/fixtures/e2cnn/api.json``, made from e2cnn itself by ``generate_api.py`` next to it
+(``diffops`` from ``diffops_api.json``, by ``generate_diffops_api.py``).
 A signature is compatible when every parameter of e2cnn's is there, in the same place, of the same kind
 and with the same default; ours may add optional parameters after them.  The differences that remain
 are on purpose: each is listed in :data:`ON_PURPOSE` and in the README's "Migrating from e2cnn".
@@ -17,15 +18,12 @@ import pytest
 from paths import E2CNN_FIXTURES, ROOT
 
 SNAPSHOT = json.loads((E2CNN_FIXTURES / "api.json").read_text())
+SNAPSHOT.update(json.loads((E2CNN_FIXTURES / "diffops_api.json").read_text())["surface"])   # generate_diffops_api.py
 OURS = {"group": "e2layers.group", "gspaces": "e2layers.gspaces", "kernels": "e2layers.kernels",
-        "nn": "e2layers.nn", "nn.init": "e2layers.nn.init"}
+        "diffops": "e2layers.diffops", "nn": "e2layers.nn", "nn.init": "e2layers.nn.init"}
 
 #: difference -> the README's words for it (the README's migration section must name the member)
-ON_PURPOSE = {
-    "nn.R2Diffop: missing": "steerable partial differential operators are not implemented yet",
-    **{f"gspaces.{cls}.build_diffop_basis: missing": "steerable partial differential operators are not implemented yet"
-       for cls in ("GeneralOnR2", "Rot2dOnR2", "FlipRot2dOnR2", "Flip2dOnR2", "TrivialOnR2")},
-}
+ON_PURPOSE: dict = {}
 
 #: modules whose errors e2cnn never raised (its API has no such function): plain ValueError/TypeError there
 NOT_FROM_E2CNN = {"e2layers/checkpoint.py", "e2layers/nn/field_notation.py"}
@@ -146,9 +144,9 @@ def test_the_readme_lists_every_difference_on_purpose():
 
 
 def test_the_snapshot_is_e2cnns_whole_surface():
-    """The reference itself is complete: the five modules, with the sizes of e2cnn 0.2.3's ``__all__``."""
-    assert {m: len(v) for m, v in SNAPSHOT.items()} == {"group": 18, "gspaces": 6, "kernels": 15, "nn": 46,
-                                                        "nn.init": 2}
+    """The reference itself is complete: the six modules, with the sizes of e2cnn 0.2.3's ``__all__``."""
+    assert {m: len(v) for m, v in SNAPSHOT.items()} == {"group": 18, "gspaces": 6, "kernels": 15, "diffops": 13,
+                                                        "nn": 46, "nn.init": 2}
     assert SNAPSHOT["nn"]["R2Conv"]["signature"][0] == ["in_type", "POSITIONAL_OR_KEYWORD", "<empty>"]
 
 

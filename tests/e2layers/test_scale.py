@@ -169,7 +169,7 @@ def test_torch_compile_training_step_and_eval_match_eager():
     relative); in eval mode, after the weights changed in place, the compiled forward follows them (no stale
     filter)."""
     torch._dynamo.reset()
-    eager = build_model()
+    eager = build_model("C8-pdo")             # an R2Conv and an R2Diffop
     compiled_model = copy.deepcopy(eager)
     compiled = torch.compile(compiled_model)
     optimisers = [torch.optim.SGD(m.parameters(), lr=0.1) for m in (eager, compiled_model)]
@@ -236,7 +236,7 @@ def _equivariance_errors(model, x, context):
     return err_f, err_y, y
 
 
-@pytest.mark.parametrize("group", ["C8", "D4"])
+@pytest.mark.parametrize("group", ["C8", "D4", "C8-pdo", "D4-pdo"])
 def test_autocast_bfloat16_on_cpu_runs_and_stays_equivariant(group):
     """bfloat16 keeps 8 significant bits (rounding changes a value by up to 2^-8 = 3.9e-3 of it): the
     equivariance error it leaves is a rounding or two, below 1e-2 relative; float32 (the control) stays below
@@ -283,7 +283,7 @@ def _is_channels_last(t):
     return t.is_contiguous(memory_format=torch.channels_last) and not t.is_contiguous()
 
 
-@pytest.mark.parametrize("group", ["C8", "D4"])
+@pytest.mark.parametrize("group", ["C8", "D4", "C8-pdo", "D4-pdo"])
 def test_channels_last_gives_the_contiguous_results_and_keeps_the_format(group):
     torch.manual_seed(0)
     model = build_model(group)

@@ -27,11 +27,13 @@ LR = 0.1
 
 def build_model(group: str = "C8") -> torch.nn.Module:
     """R2Conv -> InnerBatchNorm -> ReLU -> PointwiseMaxPool -> R2Conv -> InnerBatchNorm -> ReLU -> GroupPooling
-    -> global average pooling -> ``torch.nn.Linear`` head (10 classes), for ``group`` "C8" or "D4".
+    -> global average pooling -> ``torch.nn.Linear`` head (10 classes), for ``group`` "C8" or "D4"; with the
+    suffix "-pdo" ("C8-pdo", "D4-pdo") the second convolution is an ``R2Diffop`` (3x3 finite differences).
 
     The output is invariant under the grid rotations (and, for D4, flips) of the input."""
     from e2layers import gspaces, nn
 
+    group, _, variant = group.partition("-")
     gs = gspaces.Rot2dOnR2(8) if group == "C8" else gspaces.FlipRot2dOnR2(4)
     t_in = nn.FieldType(gs, 3 * [gs.trivial_repr])
     t_hidden = nn.FieldType(gs, 4 * [gs.regular_repr])
@@ -39,7 +41,8 @@ def build_model(group: str = "C8") -> torch.nn.Module:
     features = nn.SequentialModule(
         nn.R2Conv(t_in, t_hidden, 5, padding=2), nn.InnerBatchNorm(t_hidden), nn.ReLU(t_hidden),
         nn.PointwiseMaxPool(t_hidden, 2),
-        nn.R2Conv(t_hidden, t_hidden, 3, padding=1), nn.InnerBatchNorm(t_hidden), nn.ReLU(t_hidden),
+        (nn.R2Diffop if variant == "pdo" else nn.R2Conv)(t_hidden, t_hidden, 3, padding=1), nn.InnerBatchNorm(t_hidden),
+        nn.ReLU(t_hidden),
         nn.GroupPooling(t_hidden), nn.PointwiseAdaptiveAvgPool(t_pooled, 1))
     return torch.nn.Sequential(nn.TensorToGeometric(t_in), features, nn.GeometricToTensor(), torch.nn.Flatten(),
                                torch.nn.Linear(t_pooled.size, 10))
