@@ -1,7 +1,7 @@
 """Scale beyond one process: DistributedDataParallel, torch.compile, mixed precision and channels_last.
 
 * DDP: two processes (``tests/helpers/ddp_worker.py``, gloo on CPU) train the small C8 network of
-  :func:`ddp_worker.build_model` in float64 on a shared basis cache that starts empty.  Compared with a
+  :func:`ddp_worker.build_model` (an R2Conv and an R2Diffop) in float64 on a shared basis cache that starts empty.  Compared with a
   single process that trains on the same global batches (details in
   :func:`test_ddp_two_ranks_match_a_single_process`); afterwards every cache entry verifies and holds the
   bits an independent process computes.
@@ -169,7 +169,7 @@ def test_torch_compile_training_step_and_eval_match_eager():
     relative); in eval mode, after the weights changed in place, the compiled forward follows them (no stale
     filter)."""
     torch._dynamo.reset()
-    eager = build_model("C8-pdo")             # an R2Conv and an R2Diffop
+    eager = build_model()                     # an R2Conv and an R2Diffop
     compiled_model = copy.deepcopy(eager)
     compiled = torch.compile(compiled_model)
     optimisers = [torch.optim.SGD(m.parameters(), lr=0.1) for m in (eager, compiled_model)]

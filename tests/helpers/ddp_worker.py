@@ -25,7 +25,7 @@ SIZE = 16               # input size (even: the 2x2 pooling keeps the grid symme
 LR = 0.1
 
 
-def build_model(group: str = "C8") -> torch.nn.Module:
+def build_model(group: str = "C8-pdo") -> torch.nn.Module:
     """R2Conv -> InnerBatchNorm -> ReLU -> PointwiseMaxPool -> R2Conv -> InnerBatchNorm -> ReLU -> GroupPooling
     -> global average pooling -> ``torch.nn.Linear`` head (10 classes), for ``group`` "C8" or "D4"; with the
     suffix "-pdo" ("C8-pdo", "D4-pdo") the second convolution is an ``R2Diffop`` (3x3 finite differences).
