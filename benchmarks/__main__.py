@@ -14,7 +14,10 @@ Sections (``--only`` picks some, comma-separated):
 * ``wrn``: training throughput of the Wide ResNet against the same network exported to plain PyTorch;
 * ``cuda``: ``train``, ``eval``, ``expansion`` and ``wrn`` on the GPU (skipped without one);
 * ``startup``: a new process that imports torch and e2layers, builds the D8 Wide ResNet from a warm
-  cache and runs one forward, against the same with plain torch (``benchmarks/bench_startup.py``).
+  cache and runs one forward, against the same with plain torch (``benchmarks/bench_startup.py``);
+* ``diffop``: ``R2Diffop`` (steerable PDOs) C8/D4 16 -> 16 regular, k=5, fd and gauss: construction
+  (empty and warm cache, e2cnn's), training step against ``R2Conv``, ``Conv2d`` and e2cnn's
+  (``benchmarks/bench_diffop.py``).
 
 Each comparison runs in warm worker processes (one per library: e2cnn needs its own interpreter), in
 ``--rounds`` rounds of short blocks that alternate between the implementations; figures are medians.
@@ -40,12 +43,12 @@ from typing import Dict, List, Optional
 
 import torch
 
-from benchmarks import bench_layers, bench_startup
+from benchmarks import bench_diffop, bench_layers, bench_startup
 
 ROOT = Path(__file__).resolve().parents[1]
 #: idle time before each block, so the OpenMP threads of the worker that ran last stop spinning
 PAUSE_S = 0.3
-SECTIONS = ("build", "train", "eval", "expansion", "memory", "wrn", "cuda", "startup")
+SECTIONS = ("build", "train", "eval", "expansion", "memory", "wrn", "cuda", "startup", "diffop")
 
 
 # ---- workers -----------------------------------------------------------------------------------------------
@@ -243,7 +246,7 @@ def targets(rows: List[dict]) -> List[dict]:
         add(f"GPU: D8 WRN training throughput within 10% of its export (batch {r['batch']})", r["throughput_ratio"],
             r["throughput_ratio"] >= 0.9, f"{r['images_per_s']['e2layers']:.0f} vs "
             f"{r['images_per_s']['exported']:.0f} images/s")
-    return out
+    return out + bench_diffop.targets(rows)
 
 
 def ms(value: Optional[float]) -> str:
@@ -310,6 +313,7 @@ def report(rows: List[dict], goals: List[dict]) -> str:
         if r["section"] == "startup":
             lines += ["start-up in a new process (s): import, warm-cache D8 Wide ResNet build, one forward", "",
                       bench_startup.table(r), ""]
+    lines += bench_diffop.report(rows)
     if goals:
         lines += ["targets", "", "| target | figure | met |", "|---|---|---|"]
         lines += [f"| {g['target']} | {g['value']:.3g} ({g['detail']}) | {'yes' if g['met'] else 'NO'} |"
@@ -386,6 +390,8 @@ def main(argv=None) -> None:
         if "startup" in only:
             rows.append(bench_startup.measure(repeats=2 if q else 5))
             print(f"  startup: e2layers adds {rows[-1]['overhead_s']:.3f} s", flush=True)
+        if "diffop" in only:
+            rows += bench_diffop.rows(ctx, Member, interleaved)
     finally:
         for w in list(ctx["workers"].values()) + [ctx["e2cnn"]]:
             if w is not None:

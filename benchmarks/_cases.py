@@ -20,6 +20,7 @@ def library(name: str):
     if name not in LIBRARIES:
         raise ValueError(f"library must be one of {LIBRARIES}, got {name!r}")
     if name == "e2cnn":
+        shim_rbf()
         patch_e2cnn()
     return tuple(importlib.import_module(f"{name}.{part}") for part in ("gspaces", "nn", "group"))
 
@@ -47,6 +48,20 @@ def patch_e2cnn() -> None:
         basisexpansion_singleblock.torch = _TorchWithBoolMasks()
 
 
+def shim_rbf() -> None:
+    """Give treverhines-rbf back ``rbf.basis.set_symbolic_to_numeric_method``, which e2cnn 0.2.3 calls when it
+    imports ``e2cnn.diffops``; releases from 2024 dropped it, and without it e2cnn's ``import rbf`` fails
+    silently, so its Gaussian (``smoothing``) and RBF-FD discretisations raise RuntimeError.  The switch only
+    chose how rbf turns sympy expressions into numpy functions: a no-op changes no number (as
+    ``tests/fixtures/e2cnn/generate_diffops.py``).  fd needs no rbf.  Runs before e2cnn is imported."""
+    try:
+        import rbf.basis
+    except ImportError:   # e2cnn then runs without rbf: fd only
+        return
+    if not hasattr(rbf.basis, "set_symbolic_to_numeric_method"):
+        rbf.basis.set_symbolic_to_numeric_method = lambda *args: None
+
+
 def field_space(gspaces, group, name: str):
     """``(gspace, representation)`` of one field: the regular representation of C_N/D_N; for SO2/O2 (no
     regular representation) the sum of the irreps up to frequency 3."""
@@ -60,12 +75,15 @@ def field_space(gspaces, group, name: str):
     return gs, gs.regular_repr
 
 
-def conv_layer(lib: str, group: str, fields: int, k: int, device: str = "cpu"):
-    """``R2Conv`` between ``fields`` fields of ``group`` (:func:`field_space`), padding k // 2."""
+def conv_layer(lib: str, group: str, fields: int, k: int, device: str = "cpu", diffop: dict = None):
+    """``R2Conv`` between ``fields`` fields of ``group`` (:func:`field_space`), padding k // 2; with
+    ``diffop`` (keyword arguments of ``R2Diffop``, ``{}`` for its defaults) an ``R2Diffop`` instead."""
     gspaces, nn, grp = library(lib)
     gs, rep = field_space(gspaces, grp, group)
     t = nn.FieldType(gs, fields * [rep])
-    return nn.R2Conv(t, t, k, padding=k // 2).to(device), nn
+    if diffop is None:
+        return nn.R2Conv(t, t, k, padding=k // 2).to(device), nn
+    return nn.R2Diffop(t, t, k, padding=k // 2, **diffop).to(device), nn
 
 
 def basis_bytes(lib: str, conv) -> int:
@@ -100,7 +118,7 @@ def step_function(case: Dict[str, Any], device: str) -> Tuple[Callable[[], None]
     """
     kind, impl, lib = case["kind"], case["impl"], case["library"]
     torch.manual_seed(0)
-    conv, nn = conv_layer(lib, case["group"], case["fields"], case["k"], device)
+    conv, nn = conv_layer(lib, case["group"], case["fields"], case["k"], device, case.get("diffop"))
     c, k, size = conv.in_type.size, case["k"], case.get("size", 32)
     info = {"channels": c, "weights": conv.weights.numel()}
     if impl == "conv2d":

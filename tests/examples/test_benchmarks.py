@@ -47,3 +47,26 @@ def test_quick_suite_writes_every_requested_section(tmp_path):
     assert wrn["parameters"] == 6_144_750 and wrn["extra_keys"] == []
     assert wrn["state_tensor_bytes"] == wrn["parameter_and_statistics_bytes"]
     assert {t["target"] for t in data["targets"]} >= {"checkpoint holds only parameters and running statistics"}
+
+
+@pytest.mark.slow
+def test_quick_diffop_section_writes_its_rows(tmp_path):
+    out = tmp_path / "results.json"
+    env = dict(os.environ, BASISGEN_CACHE=str(tmp_path / "cache"))
+    run = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--only", "diffop", "--rounds", "1",
+                          "--threads", "1", "--json", str(out)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "R2Diffop construction" in run.stdout and "| train | C8 | 8 |" in run.stdout
+    data = json.loads(out.read_text())
+    build = [row for row in data["results"] if row["section"] == "diffop_build"]
+    assert {(row["group"], row["discretisation"]) for row in build} == {("C8", "fd"), ("C8", "gauss")}
+    for row in build:
+        assert row["weights"] == 30_720 and row["e2cnn_s"] is None
+        assert all(math.isfinite(row[k]) and row[k] > 0 for k in ("cold_s", "warm_s", "again_s"))
+    steps = {row["kind"]: row for row in data["results"] if row["section"] == "diffop_step"}
+    assert set(steps) == {"expansion", "train"} and steps["train"]["batch"] == 8
+    assert set(steps["train"]["seconds"]) == {"r2diffop", "r2conv", "conv2d"}
+    assert math.isclose(steps["train"]["ratio_r2conv"],
+                        steps["train"]["seconds"]["r2diffop"] / steps["train"]["seconds"]["r2conv"])
+    assert any(t["target"].startswith("R2Diffop train step C8 batch 8") for t in data["targets"])
