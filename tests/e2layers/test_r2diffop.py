@@ -186,3 +186,10 @@ def test_double_reads_no_disk_and_derives_nothing():
     before = dict(cache.stats)
     pdo.double()
     assert cache.stats == before and pdo.weights.dtype == torch.float64
+
+
+def test_check_equivariance_as_e2cnn_calls_it():
+    t_in, t_out = _types("D4")
+    pdo = nn.R2Diffop(t_in, t_out, 5, smoothing=1.0)
+    errors = pdo.check_equivariance(verbose=False)
+    assert len(errors) == 8 and all(err < 1e-4 for _, err in errors)
