@@ -9,10 +9,12 @@ coset representative) applied to one fixed vector ``v``.  Only ``v`` differs:
 * quotient: ``v`` is built from the H-invariant vectors that the restriction to H exposes, as e2cnn
   builds it: for complex-type irreps both invariant directions are summed.
 
-``Q`` is produced twice from the same code: in float64 and, lazily, exactly with sympy.
+``Q`` is produced twice from the same code: in float64 (the exact entries correctly rounded, computed
+without sympy by :mod:`basisgen.precise`) and, lazily, exactly with sympy.
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any, Callable, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -22,7 +24,8 @@ from .groups import O2, Group
 from .irreps import Irrep
 from .representation import Representation
 from .errors import InvalidValueError
-from .restriction import restrict_irrep, subgroup_geometry
+from .precise import sqrt as precise_sqrt
+from .restriction import IrrepRestriction, irrep_restriction, subgroup_geometry
 
 sp = lazy_import("sympy")
 
@@ -190,10 +193,11 @@ def induced_representation(G: Group, subgroup_id: Any, phi: Irrep, name: Optiona
     reps, _ = coset_representatives(G, subgroup_id)
     d = phi.dim
     irreps: List[Irrep] = []
-    raw: List[Tuple[sp.Matrix, List[Tuple[int, int]]]] = []   # per copy: (restriction cob, [(offset, t)])
-    norm_sq = 0
+    raw: List[Tuple[IrrepRestriction, List[Tuple[int, int]]]] = []   # per copy: (restriction, [(offset, t)])
+    norm_sq = Fraction(0)
     for psi in G.irreps:
-        Q_res, phis = restrict_irrep(psi, subgroup_id)
+        restriction = irrep_restriction(psi, subgroup_id)
+        phis = restriction.irreps
         offsets = np.cumsum([0] + [p.dim for p in phis])
         J = [int(offsets[j]) for j, p in enumerate(phis) if p == phi]
         if not J:
@@ -206,23 +210,35 @@ def induced_representation(G: Group, subgroup_id: Any, phi: Irrep, name: Optiona
                 idx = shift * psi.sum_of_squares_constituents + i
                 entries.append((J[idx % len(J)], idx // len(J)))
             irreps.append(psi)
-            raw.append((Q_res, entries))
+            raw.append((restriction, entries))
         used = m if m == len(J) else phi.sum_of_squares_constituents * len(J)
-        norm_sq += sp.Rational(used * psi.dim, psi.sum_of_squares_constituents)
+        norm_sq += Fraction(used * psi.dim, psi.sum_of_squares_constituents)
 
-    def intertwiner(t: int) -> sp.Matrix:
+    def intertwiner(t: int) -> Sequence[Sequence[int]]:
         if phi.sum_of_squares_constituents == 1 or t % 2 == 0:
-            return sp.eye(d)
-        return sp.Matrix(_QUARTER_TURN)
+            return np.eye(d, dtype=int).tolist()
+        return _QUARTER_TURN
+
+    def placement(psi: Irrep, entries: List[Tuple[int, int]]) -> List[List[int]]:
+        """The integer (psi.dim, d) matrix placing the intertwiners at the copies of phi."""
+        v = [[0] * d for _ in range(psi.dim)]
+        for x, t in entries:
+            for a, row in enumerate(intertwiner(t)):
+                v[x + a] = list(row)
+        return v
 
     def v_blocks(exact: bool):
         blocks = []
-        for psi, (Q_res, entries) in zip(irreps, raw):
-            v = sp.zeros(psi.dim, d)
-            for x, t in entries:
-                v[x:x + d, :] = intertwiner(t)
-            v = Q_res * v * sp.sqrt(sp.Rational(psi.dim, psi.sum_of_squares_constituents) / norm_sq)
-            blocks.append(v if exact else np.array(v.evalf(17), dtype=float).reshape(psi.dim, d))
+        for psi, (restriction, entries) in zip(irreps, raw):
+            scale = Fraction(psi.dim, psi.sum_of_squares_constituents) / norm_sq
+            if exact:
+                v = sp.Matrix(placement(psi, entries))
+                blocks.append(restriction.exact() * v * sp.sqrt(sp.Rational(scale.numerator, scale.denominator)))
+                continue
+            # Q_res v sqrt(scale) to 256 bits, rounded once: the exact entries, correctly rounded
+            Q_res, v, root = restriction.precise(), placement(psi, entries), precise_sqrt(scale)
+            blocks.append(np.array([[float(sum(Q_res[i][j] * v[j][a] for j in range(psi.dim)) * root)
+                                     for a in range(d)] for i in range(psi.dim)], dtype=float))
         return blocks
 
     Q = _build_Q(reps, irreps, v_blocks(False), exact=False, width=d)
@@ -248,14 +264,19 @@ def _induced_from_rotations(G: O2, subgroup_id: Any, phi: Irrep, name: Optional[
     d, k = phi.dim, phi.frequency
     if k == 0:
         irreps = [G.irrep(0, 0), G.irrep(1, 0)]
-        exact_blocks = [sp.Matrix([[1 / sp.sqrt(2)]])] * 2
+        float_blocks = [np.full((1, 1), np.sqrt(0.5))] * 2           # 1/sqrt(2), correctly rounded
+
+        def exact_blocks():
+            return [sp.Matrix([[1 / sp.sqrt(2)]])] * 2
     else:
         irreps = [G.irrep(1, k)] * 2
-        exact_blocks = [sp.Matrix(block) / 2 for block in _ROTATION_COPIES]
-    float_blocks = [np.array(block.evalf(17), dtype=float) for block in exact_blocks]
+        float_blocks = [np.array(block, dtype=float) / 2 for block in _ROTATION_COPIES]
+
+        def exact_blocks():
+            return [sp.Matrix(block) / 2 for block in _ROTATION_COPIES]
     Q = _build_Q([(0, 0.0), (1, 0.0)], irreps, float_blocks, exact=False, width=d)
-    exact_cosets = [(0, sp.Integer(0)), (1, sp.Integer(0))]
     return Representation(G, name or f"induced[{subgroup_id}][{phi.name}]", irreps, Q,
-                          lambda: _build_Q(exact_cosets, irreps, exact_blocks, True, width=d),
+                          lambda: _build_Q([(0, sp.Integer(0)), (1, sp.Integer(0))], irreps, exact_blocks(), True,
+                                           width=d),
                           induced_nonlinearities(Representation.from_irrep(phi).supported_nonlinearities, d),
                           subgroup_id=subgroup_id)

@@ -16,11 +16,11 @@ from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 import numpy as np
 
 from . import limits
+from .checks import finite_float, positive_int
 from .derivation import check_bound
 from .errors import InvalidTypeError, InvalidValueError
-from .harmonics import angular_attributes
 from .pdo import PDOElement, angular_pdo_elements
-from .radial import KernelParams, _check_grid, _finite_real, _positive_int
+from .radial import KernelParams, _check_grid
 from .representation import Representation
 from .sampling import Kept, SampledBasis, angular_order, assemble_basis, check_sampling_arguments, resolve_axis
 from .stencils import Discretization, largest_possible_order, monomial_stencils, required_points, stencil
@@ -113,7 +113,7 @@ def resolve_sizes(kernel_size: Optional[int], accuracy: Optional[int], maximum_o
         if accuracy is None:
             accuracy = 2 if order > 0 else 1
         return required_points(order, accuracy), order
-    k = _positive_int(kernel_size, "kernel_size")
+    k = positive_int(kernel_size, "kernel_size")
     if maximum_order is None:
         if accuracy is None:
             accuracy = 2 if k > 1 else 1
@@ -171,18 +171,18 @@ def resolved_diffop_params(kernel_size: int, maximum_order: int, dilation: int =
                            axis: Optional[float] = None) -> DiffopParams:
     """:func:`diffop_params` once the kernel size and the order are known (:func:`resolve_sizes`)."""
     disc = discretization(smoothing, rbffd, radial_basis_function)
-    k, order = _positive_int(kernel_size, "kernel_size"), check_bound(maximum_order, "maximum_order")
-    d = _positive_int(dilation, "dilation")
+    k, order = positive_int(kernel_size, "kernel_size"), check_bound(maximum_order, "maximum_order")
+    d = positive_int(dilation, "dilation")
     _check_grid(k, d)
     limits.check(order, "MAX_FREQUENCY", f"maximum_order = {order}")
     power = order // 2 if maximum_power is None else min(check_bound(maximum_power, "maximum_power"), order // 2)
     if angle_offset is not None:
-        angle_offset = _finite_real(angle_offset, "angle_offset")
+        angle_offset = finite_float(angle_offset, "angle_offset")
     if basis_filter is not None and not callable(basis_filter):
         raise InvalidTypeError(f"basis_filter must be callable or None, got {type(basis_filter).__name__}")
     return DiffopParams(k, d, order, check_bound(maximum_offset, "maximum_offset"), maximum_power=power,
                         discretization=disc, angle_offset=angle_offset, basis_filter=basis_filter,
-                        axis=None if axis is None else _finite_real(axis, "axis"))
+                        axis=None if axis is None else finite_float(axis, "axis"))
 
 
 def diffop_attributes(element: PDOElement, in_irrep_idx: int, out_irrep_idx: int, inner_idx: int,

@@ -11,6 +11,7 @@ from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tupl
 import numpy as np
 
 from . import limits
+from .checks import finite_float, is_real, positive_int
 from .errors import InvalidTypeError, InvalidValueError
 
 Cutoff = Union[None, float, Callable[[float], float]]
@@ -19,31 +20,10 @@ Cutoff = Union[None, float, Callable[[float], float]]
 MANUAL_CUTOFFS = (-1.0, -2.0, -3.0)
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def _check_grid(k: int, d: int) -> None:
     limits.check(k, "MAX_KERNEL_SIZE", f"kernel_size = {k}")
     limits.check(d * (k - 1) + 1, "MAX_KERNEL_SIZE", f"kernel_size = {k} with dilation = {d} spans "
                                                      f"{d * (k - 1) + 1} pixels")
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
-def _finite_real(value: Any, name: str) -> float:
-    """``value`` as a float; a number that is not finite, or anything but a number (a str included),
-    is refused naming ``name``."""
-    if not _is_real(value):
-        raise InvalidTypeError(f"{name} must be a real number, got {type(value).__name__} {_short(value)}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise InvalidValueError(f"{name} must be finite, got {x!r}")
-    return x
 
 
 def _reals(values: Any, name: str, expected: str = "a list of real numbers") -> List[float]:
@@ -51,7 +31,7 @@ def _reals(values: Any, name: str, expected: str = "a list of real numbers") -> 
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
         raise InvalidTypeError(f"{name} must be {expected}, got {type(values).__name__} {_short(values)}")
     values = list(np.asarray(values).ravel()) if isinstance(values, np.ndarray) else list(values)
-    return [_finite_real(v, f"every entry of {name}") for v in values]
+    return [finite_float(v, f"every entry of {name}") for v in values]
 
 
 def _short(value: Any) -> str:
@@ -72,8 +52,8 @@ def grid_coordinates(kernel_size: int, dilation: int = 1) -> Tuple[np.ndarray, n
     >>> x.tolist(), y.tolist()
     ([-1.0, 0.0, 1.0, -1.0, 0.0, 1.0, -1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, -1.0, -1.0, -1.0])
     """
-    k = _positive_int(kernel_size, "kernel_size")
-    d = _positive_int(dilation, "dilation")
+    k = positive_int(kernel_size, "kernel_size")
+    d = positive_int(dilation, "dilation")
     _check_grid(k, d)
     c = d * (k - 1) / 2
     a, b = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
@@ -210,8 +190,8 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
     ``basis_filter`` a callable on each element's attribute dict (or ``None``); ``axis`` the reflection
     axis in radians (``None``: the group's default).
     """
-    k = _positive_int(kernel_size, "kernel_size")
-    d = _positive_int(dilation, "dilation")
+    k = positive_int(kernel_size, "kernel_size")
+    d = positive_int(dilation, "dilation")
     x, y = grid_coordinates(k, d)
     max_grid_radius = float(np.sqrt(x ** 2 + y ** 2).max())
     if rings is None:
@@ -227,8 +207,8 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
     if sigma is None:
         sigmas = [0.6] * len(rings)
         sigmas[-1] = 0.4
-    elif _is_real(sigma):
-        sigmas = [_finite_real(sigma, "sigma")] * len(rings)
+    elif is_real(sigma):
+        sigmas = [finite_float(sigma, "sigma")] * len(rings)
     else:
         sigmas = _reals(sigma, "sigma", "a real number or a list of them, one per ring")
         if len(sigmas) != len(rings):
@@ -241,8 +221,8 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
         frequencies_cutoff = -1.0
     if callable(frequencies_cutoff):
         f = frequencies_cutoff
-    elif _is_real(frequencies_cutoff):
-        c = _finite_real(frequencies_cutoff, "frequencies_cutoff")
+    elif is_real(frequencies_cutoff):
+        c = finite_float(frequencies_cutoff, "frequencies_cutoff")
         if c in MANUAL_CUTOFFS:
             f = _manual_cutoff(c, k // 2)   # e2cnn's quirk: max radius not dilated
         elif c > 0:
@@ -264,7 +244,7 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
         raise InvalidTypeError(f"basis_filter must be a callable on an element's attribute dict or None, got "
                                f"{type(basis_filter).__name__} {_short(basis_filter)}")
     if axis is not None:
-        if not _is_real(axis) or not math.isfinite(axis):
+        if not is_real(axis) or not math.isfinite(axis):
             raise InvalidValueError(f"axis must be a finite float angle in radians, got {_short(axis)}")
         axis = float(axis)
     return BasisParams(k, d, int(max(cutoffs)), maximum_offset, tuple(rings), tuple(sigmas), cutoffs,
@@ -273,7 +253,7 @@ def basis_params(kernel_size: int, dilation: int = 1, rings: Optional[Sequence[f
 
 def _cutoff_at(f: Callable[[float], float], r: float) -> float:
     value = f(r)
-    if not _is_real(value) or not math.isfinite(value):
+    if not is_real(value) or not math.isfinite(value):
         raise InvalidValueError(f"frequencies_cutoff must give a finite real number on every ring, got {_short(value)} "
                                 f"on the ring of radius {r:g}")
     return float(value)

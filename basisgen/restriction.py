@@ -18,6 +18,7 @@ frequency is 0 or M/2 (the reflection-even one first).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
@@ -26,6 +27,7 @@ from ._lazy import lazy_import
 from .errors import InvalidValueError
 from .groups import O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, Group
 from .irreps import Irrep
+from .precise import Angle, cos_sin
 from .representation import Representation
 
 sp = lazy_import("sympy")
@@ -39,7 +41,7 @@ class SubgroupGeometry:
     parent_map: Callable[[Any], Any]
     child_map: Callable[[Any], Any]
     rotation_order: Optional[int]          # None: all rotations
-    reflection_angle: Optional[sp.Expr]     # theta_a of H's reflection r_theta_a f, None: no reflection
+    reflection_angle: Optional[Angle]       # theta_a of H's reflection r_theta_a f, None: no reflection
 
 
 def _divisor(M: Any, N: int, what: str) -> int:
@@ -60,7 +62,7 @@ def subgroup_geometry(G: Group, id: Any) -> SubgroupGeometry:
         if id == 1:
             return SubgroupGeometry(CyclicGroup(1), lambda e: 0, lambda e: 0 if e == 0 else None, 1, None)
         if id == 2:
-            return SubgroupGeometry(G, lambda e: e, lambda e: e, 1, sp.Integer(0))
+            return SubgroupGeometry(G, lambda e: e, lambda e: e, 1, Angle(Fraction(0)))
         raise bad
     if isinstance(G, CyclicGroup):
         N = G.rotation_order
@@ -87,7 +89,7 @@ def subgroup_geometry(G: Group, id: Any) -> SubgroupGeometry:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not 0 <= a < r:
             raise InvalidValueError(f"the axis index a in ({a!r}, {M}) must be an int with 0 <= a < {r}")
         a = int(a)
-        angle = 2 * sp.pi * a / N
+        angle = Angle(Fraction(2 * a, N))
         if M == 1:
             return SubgroupGeometry(FlipGroup(), lambda e: (e, (a * e) % N),
                                     lambda e: e[0] if e[1] == (a * e[0]) % N else None, 1, angle)
@@ -106,7 +108,7 @@ def subgroup_geometry(G: Group, id: Any) -> SubgroupGeometry:
                 return SubgroupGeometry(SO2(G.maximum_frequency), lambda e: (0, e),
                                         lambda e: None if e[0] else e[1], None, None)
             return SubgroupGeometry(O2(G.maximum_frequency), lambda e: (e[0], (e[1] + e[0] * a) % two_pi),
-                                    lambda e: (e[0], (e[1] - e[0] * a) % two_pi), None, sp.Float(a, 30))
+                                    lambda e: (e[0], (e[1] - e[0] * a) % two_pi), None, Angle(Fraction(float(a)), in_pi=False))
         step = two_pi / M
         if a is None:
             return SubgroupGeometry(CyclicGroup(M), lambda e: (0, (e * step) % two_pi),
@@ -114,10 +116,10 @@ def subgroup_geometry(G: Group, id: Any) -> SubgroupGeometry:
                                     else int(round(e[1] / step)) % M, M, None)
         if M == 1:
             return SubgroupGeometry(FlipGroup(), lambda e: (e, (a * e) % two_pi),
-                                    lambda e: e[0] if _close_mod(e[1], a * e[0], two_pi) else None, 1, sp.Float(a, 30))
+                                    lambda e: e[0] if _close_mod(e[1], a * e[0], two_pi) else None, 1, Angle(Fraction(float(a)), in_pi=False))
         return SubgroupGeometry(DihedralGroup(M), lambda e: (e[0], (e[1] * step + e[0] * a) % two_pi),
                                 lambda e: None if not _close_mod(e[1] - e[0] * a, 0.0, step)
-                                else (e[0], int(round(((e[1] - e[0] * a) % two_pi) / step)) % M), M, sp.Float(a, 30))
+                                else (e[0], int(round(((e[1] - e[0] * a) % two_pi) / step)) % M), M, Angle(Fraction(float(a)), in_pi=False))
     raise bad
 
 
@@ -141,11 +143,53 @@ def _subgroup_irrep(H: Group, frequency: int, flip: Optional[int]) -> Irrep:
     return H.irrep(flip if isinstance(H, FlipGroup) else frequency)
 
 
-def restrict_irrep(psi: Irrep, id: Any) -> Tuple[sp.Matrix, List[Irrep]]:
-    """Restrict ``psi`` to the subgroup ``id``: ``psi(parent(h)) = Q (+)_i phi_i(h) Q^T``.
+@dataclass(frozen=True)
+class IrrepRestriction:
+    """The restriction of an irrep to a subgroup: ``psi(parent(h)) = Q (+)_i phi_i(h) Q^T``.
 
-    Returns the exact orthogonal ``Q`` and the subgroup irreps ``phi_i``.
+    ``Q`` is the rotation ``R(k theta_a / 2)`` (``k``: ``psi``'s frequency, ``theta_a``: the angle of the
+    subgroup's reflection; the identity without one), times ``diag(1, -1)`` when ``mirrored``; built
+    exactly (sympy), to 256 bits, or in float64.
+
+    Examples
+    --------
+    >>> from basisgen import dihedral_group
+    >>> restriction = irrep_restriction(dihedral_group(8).irrep(1, 1), (1, 4))
+    >>> [phi.name for phi in restriction.irreps], restriction.numeric()[1].tolist()
+    (['irrep_1,1'], [0.3826834323650898, 0.9238795325112867])
     """
+
+    irreps: List[Irrep]
+    dim: int
+    frequency: int = 0
+    reflection_angle: Optional[Angle] = None
+    mirrored: bool = False
+
+    def exact(self) -> sp.Matrix:
+        if self.dim == 1:
+            return sp.eye(1)
+        Q = sp.eye(2)
+        if self.reflection_angle is not None:
+            half = self.frequency * self.reflection_angle.exact() / 2
+            Q = sp.Matrix([[sp.cos(half), -sp.sin(half)], [sp.sin(half), sp.cos(half)]])
+        return Q * sp.diag(1, -1) if self.mirrored else Q
+
+    def precise(self) -> List[List[Fraction]]:
+        """``Q`` as Fractions within ``2^-256`` of the exact entries (see :mod:`basisgen.precise`)."""
+        if self.dim == 1:
+            return [[Fraction(1)]]
+        c, s = (Fraction(1), Fraction(0)) if self.reflection_angle is None else \
+            cos_sin(self.reflection_angle.scaled(Fraction(self.frequency, 2)))
+        sign = -1 if self.mirrored else 1
+        return [[c, -sign * s], [s, sign * c]]
+
+    def numeric(self) -> np.ndarray:
+        """``Q`` in float64: the exact entries correctly rounded."""
+        return np.array([[float(x) for x in row] for row in self.precise()], dtype=float)
+
+
+def irrep_restriction(psi: Irrep, id: Any) -> IrrepRestriction:
+    """How ``psi`` restricts to the subgroup ``id`` (the rule of the module docstring); no sympy."""
     geo = subgroup_geometry(psi.group, id)
     H, M, theta = geo.subgroup, geo.rotation_order, geo.reflection_angle
     if psi.dim == 1:
@@ -155,21 +199,27 @@ def restrict_irrep(psi: Irrep, id: Any) -> Tuple[sp.Matrix, List[Irrep]]:
         if H.has_reflection:
             flip = 0 if psi.matrix(geo.parent_map(_reflection(H)))[0, 0] > 0 else 1
         freq = psi.frequency if M is None else (0 if rot == 1 else M // 2)
-        return sp.eye(1), [_subgroup_irrep(H, freq, flip)]
+        return IrrepRestriction([_subgroup_irrep(H, freq, flip)], 1)
     k = psi.frequency
-    Q = sp.eye(2)
-    if theta is not None:
-        half = k * theta / 2
-        Q = sp.Matrix([[sp.cos(half), -sp.sin(half)], [sp.sin(half), sp.cos(half)]])
     f = k if M is None else k % M
-    if M is not None and 2 * f > M:
+    mirrored = M is not None and 2 * f > M
+    if mirrored:
         f = M - f
-        Q = Q * sp.diag(1, -1)
     if M is not None and 2 * f % M == 0:
         if H.has_reflection:
-            return Q, [_subgroup_irrep(H, f, 0), _subgroup_irrep(H, f, 1)]
-        return Q, [_subgroup_irrep(H, f, None)] * 2
-    return Q, [_subgroup_irrep(H, f, 1 if H.has_reflection else None)]
+            return IrrepRestriction([_subgroup_irrep(H, f, 0), _subgroup_irrep(H, f, 1)], 2, k, theta, mirrored)
+        return IrrepRestriction([_subgroup_irrep(H, f, None)] * 2, 2, k, theta, mirrored)
+    return IrrepRestriction([_subgroup_irrep(H, f, 1 if H.has_reflection else None)], 2, k, theta, mirrored)
+
+
+def restrict_irrep(psi: Irrep, id: Any) -> Tuple[sp.Matrix, List[Irrep]]:
+    """Restrict ``psi`` to the subgroup ``id``: ``psi(parent(h)) = Q (+)_i phi_i(h) Q^T``.
+
+    Returns the exact orthogonal ``Q`` (a sympy matrix; :func:`irrep_restriction` gives it without
+    sympy) and the subgroup irreps ``phi_i``.
+    """
+    restriction = irrep_restriction(psi, id)
+    return restriction.exact(), restriction.irreps
 
 
 def _rotation_generator(H: Group) -> Any:
@@ -183,17 +233,17 @@ def _reflection(H: Group) -> Any:
 def restrict_representation(rho: Representation, id: Any) -> Representation:
     """The restriction of ``rho`` to the subgroup ``id``, named ``"{G}:{rho}"`` as in e2cnn."""
     H = subgroup_geometry(rho.group, id).subgroup
-    blocks, irreps = [], []
-    for psi in rho.irreps:
-        Q, phis = restrict_irrep(psi, id)
-        blocks.append(Q)
-        irreps += phis
-    block_exact = sp.diag(*blocks)
-    block = np.array(block_exact.evalf(17), dtype=float)
+    restrictions = [irrep_restriction(psi, id) for psi in rho.irreps]
+    irreps = [phi for restriction in restrictions for phi in restriction.irreps]
+    block = np.zeros((rho.size, rho.size))
+    offset = 0
+    for restriction in restrictions:
+        block[offset:offset + restriction.dim, offset:offset + restriction.dim] = restriction.numeric()
+        offset += restriction.dim
 
     def exact():
         parent = rho.change_of_basis_exact
-        return None if parent is None else parent * block_exact
+        return None if parent is None else parent * sp.diag(*[restriction.exact() for restriction in restrictions])
 
     nonlinearities = set(rho.supported_nonlinearities)
     if all(phi.is_trivial() for phi in irreps):

@@ -40,10 +40,11 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Unio
 
 import numpy as np
 
+from basisgen.errors import EmptyBasisError
 from basisgen.radial import KernelParams, as_params
 from basisgen.representation import Representation
 from basisgen.families import sample
-from basisgen.sampling import SampledBasis
+from basisgen.sampling import INDEX_COLUMNS, VALUE_COLUMNS, SampledBasis
 
 from . import layout as _layout
 from .entry import (CorruptEntry, EntryData, EntryInaccessible, decode_entry_data, load_h5py, read_entry_bytes,
@@ -192,13 +193,13 @@ class BasisCache:
             hit = self._memo.get(key.digest)
         if hit is not None:
             self.stats["memo_hits"] += 1
-            return hand_out(hit, dtype)
+            return hand_out(_non_empty(hit, in_repr, out_repr, params), dtype)
         basis = self._read_any(key)
         if basis is None:
             basis = self._compute_and_store(key, in_repr, out_repr, params)
         with self._lock:
             master = self._memo.setdefault(key.digest, freeze(basis))
-        return hand_out(master, dtype)
+        return hand_out(_non_empty(master, in_repr, out_repr, params), dtype)
 
     def key(self, in_repr: Representation, out_repr: Representation, kernel_size: Union[int, KernelParams],
             dilation: int = 1, rings=None, sigma=None, frequencies_cutoff=None, maximum_offset: Optional[int] = None,
@@ -281,16 +282,25 @@ class BasisCache:
             basis = self._read_any(key)          # another process may have written it meanwhile
             if basis is not None:
                 return basis
-            basis = self._compute(in_repr, out_repr, params)
+            empty = None
+            try:
+                basis = self._compute(in_repr, out_repr, params)
+            except EmptyBasisError as err:
+                # stored too (an entry of no elements), so that a warm cache knows the pair is empty without
+                # deriving it again (the derivation loads sympy)
+                basis, empty = _empty_basis(in_repr, out_repr, params), err
             try:
                 written = write_entry(path, key, basis, in_repr.change_of_basis)
             except OSError as err:
                 self._warn_once(f"write:{root}", f"could not write to the cache at {root} "
                                                  f"({err.strerror or err}); continuing without storing")
-                return basis
-            self.stats["written"] += 1
-            self._own[key.digest] = written      # reading it back later needs no content check
-            _layout.remove_stale_temporaries(path.parent)
+                written = None
+            if written is not None:
+                self.stats["written"] += 1
+                self._own[key.digest] = written      # reading it back later needs no content check
+                _layout.remove_stale_temporaries(path.parent)
+        if empty is not None:
+            raise empty
         return basis
 
     def _compute(self, in_repr, out_repr, params: KernelParams) -> SampledBasis:
@@ -521,3 +531,24 @@ def _entry_info(path: Path) -> Optional[EntryInfo]:
                              int(blocks.shape[0]), created)
     except Exception:
         return None
+
+
+def _empty_basis(in_repr: Representation, out_repr: Representation, params: KernelParams) -> SampledBasis:
+    """The entry recording that no kernel maps ``in_repr`` to ``out_repr`` with ``params`` (zero elements)."""
+    params = params.for_group(in_repr.group)
+    P = params.kernel_size ** 2
+    return SampledBasis(np.zeros((0, 2, 2, P)), np.zeros((0, len(INDEX_COLUMNS)), dtype=np.int64),
+                        np.zeros((0, len(VALUE_COLUMNS))), tuple(p.name for p in out_repr.irreps),
+                        tuple(p.name for p in in_repr.irreps), tuple(p.dim for p in out_repr.irreps),
+                        tuple(p.dim for p in in_repr.irreps), out_repr.change_of_basis, in_repr.change_of_basis_inv,
+                        params, params.axis)
+
+
+def _non_empty(basis: SampledBasis, in_repr: Representation, out_repr: Representation,
+               params: KernelParams) -> SampledBasis:
+    """``basis``, or :class:`EmptyBasisError` for an entry recording an empty basis."""
+    if not len(basis):
+        raise EmptyBasisError(f"the kernel basis from {in_repr.name} to {out_repr.name} of {in_repr.group.name} is "
+                              f"empty with {params} (recorded in the basis cache; basisgen.sample_basis derives "
+                              f"the reason)")
+    return basis

@@ -4,8 +4,8 @@ command line (basisgen.cli, basisgen.commands).
 * in a fresh process, ``import basisgen`` and ``import basisgen.cache`` load neither torch nor e2layers,
   and neither sympy nor scipy (they load when something is derived);
 * building an ``R2Conv`` between trivial, regular and irrep fields from a warm cache, and running it,
-  loads neither sympy nor scipy and derives nothing (quotient and induced representations still build
-  their change of basis with sympy);
+  loads neither sympy nor scipy and derives nothing (quotient, induced fields and empty irrep pairs:
+  tests/e2layers/test_warm_start.py);
 * in the source (the AST of every module), no module imports from a layer above its own, and nothing
   below e2layers imports torch.
 """

@@ -487,7 +487,8 @@ def test_console_script_runs_every_command(tmp_path):
     inspected = json.loads(results["inspect C4 --in regular --out regular -k 3 --json"][0])
     assert inspected["cache"]["status"] == "reused" and inspected["cache"]["path"] == created[0]["path"]
     entries = len(json.loads(results["cache ls --json"][0]))
-    assert entries == 3 + _has_matplotlib()          # demo's 2, precompute's 1 and plot's
+    # demo's 2, precompute's 1, plot's, and the empty O(2) pair inspect found (emptiness is cached too)
+    assert entries == 4 + _has_matplotlib()
     assert "all clean" in results["cache verify"][0]
     assert results["cache clear --yes"][0].strip() == f"removed {entries} entries"
     assert results[f"cache import {tmp_path / 'all.h5'}"][0].startswith(f"imported {entries} entries")
@@ -542,11 +543,11 @@ def test_model_help_and_docs_say_the_module_is_imported():
     (["precompute", "C1-C100000", "-k", "3"], "MAX_GROUP_ORDER"),
     (["precompute", "C1-C300", "-k", "3"], "names 300 groups, above MAX_GROUP_RANGE = 256"),
     (["precompute", "C1-C" + "9" * 5000, "-k", "3"], "MAX_GROUP_ORDER"),
-    (["inspect", "C8", "--frequencies-cutoff", "inf"], "frequencies_cutoff must be finite, got inf"),
-    (["inspect", "C8", "--frequencies-cutoff", "nan"], "frequencies_cutoff must be finite"),
+    (["inspect", "C8", "--frequencies-cutoff", "inf"], "frequencies_cutoff must be a finite float, got inf"),
+    (["inspect", "C8", "--frequencies-cutoff", "nan"], "frequencies_cutoff must be a finite float, got nan"),
     (["inspect", "C8", "--frequencies-cutoff", "1e9"], "MAX_FREQUENCY"),
-    (["precompute", "C4", "-k", "3", "--sigma", "nan"], "sigma must be finite"),
-    (["precompute", "C4", "-k", "3", "--rings", "0,inf"], "every entry of rings must be finite"),
+    (["precompute", "C4", "-k", "3", "--sigma", "nan"], "sigma must be a finite float, got nan"),
+    (["precompute", "C4", "-k", "3", "--rings", "0,inf"], "every entry of rings must be a finite float, got inf"),
     (["precompute", "D4", "-k", "3", "--axis", "nan"], "finite angle"),
 ])
 def test_unbounded_and_non_finite_arguments_are_usage_errors_at_once(cache_dir, args, fragment):

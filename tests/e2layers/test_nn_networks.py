@@ -12,10 +12,12 @@ import torch
 
 from e2layers import group, nn
 from paths import ROOT
+from rounding import assert_close_up_to_rounding
 from spaces import gspace_table
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
+EPS32 = torch.finfo(torch.float32).eps
 SIZE = 16          # input size; the stride-2 pools and the 2x upsampling keep the grid symmetric
 
 
@@ -98,6 +100,7 @@ class Net(torch.nn.Module):
         c.add(nn.DisentangleModule(c.to([group.directsum([irrep1, trivial]), irrep2])))
         c.add(nn.R2Upsampling(c.type, 2))                                  # 8 -> 16
         c.add(nn.R2ConvTransposed(c.type, c.type, 3, padding=1))
+        c.add(nn.R2Diffop(c.type, c.type, 3, padding=1))
         c.add(nn.PointwiseAdaptiveAvgPool(c.to([trivial] * 2), 8))         # 16 -> 8
         fourier = (nn.FourierELU(gs, 2, G.bl_irreps(2)) if finite else nn.FourierELU(gs, 2, G.bl_irreps(2), N=8))
         c.on(fourier.in_type.representations, lambda t: fourier)
@@ -158,9 +161,8 @@ def _group_name(gs):
         "D4" if gs.name.startswith("Flip_4") else "O2")
 
 
-# band limit 4 for SO(2)/O(2), as in test_nn_core (these networks were sized and their tolerances set with it);
 # test_scale builds the same networks from this table
-GSPACES = gspace_table("C8", "D4", "SO2", "O2", band_limit=4)
+GSPACES = gspace_table("C8", "D4", "SO2", "O2")
 
 # every module of e2layers.nn and where it is supported (the plain-tensor helpers are not modules)
 ALL_MODULES = {name for name in nn.__all__ if isinstance(getattr(nn, name), type)
@@ -259,11 +261,15 @@ def test_network_invariance_in_train_mode(name):
     with torch.no_grad():
         y = net(x.tensor)
         after = copy.deepcopy(net.state_dict())
+        # float32 rounding only: measured over 20 seeds (torch threads 1 and 2), the output differs by at most
+        # 180 ulps of max |y| (C8; D4 73, SO2 7, O2 8) and the running statistics by at most 9 ulps of the
+        # largest one (~1, a running variance); the tolerances leave a margin of ~3
+        stats_scale = max(v.abs().max().item() for v in after.values() if v.is_floating_point() and v.numel())
         for g in _grid_elements(gs):
             net.load_state_dict(start)
-            torch.testing.assert_close(net(x.transform(g).tensor), y, rtol=0, atol=1e-4 * y.abs().max().item())
+            assert_close_up_to_rounding(net(x.transform(g).tensor), y, ulps=512)
             for key, value in net.state_dict().items():       # running statistics are invariant too
-                torch.testing.assert_close(value, after[key], rtol=1e-4, atol=1e-6)
+                torch.testing.assert_close(value, after[key], rtol=0, atol=32 * EPS32 * stats_scale, msg=key)
 
 
 @pytest.mark.parametrize("name", ["C8", "D4"])

@@ -10,6 +10,7 @@ import torch
 
 
 from examples import e2wrn  # noqa: E402
+from rounding import assert_close_up_to_rounding  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
@@ -86,7 +87,9 @@ def test_model_pickles_and_exports():
         y = model(x)
         assert torch.equal(pickle.loads(pickle.dumps(model))(x), y)
         from e2layers import nn
-        torch.testing.assert_close(nn.export(model)(x), y, rtol=1e-4, atol=1e-5)
+        # measured over 20 seeds, torch threads 1 and 2: the exported model gives the same float32 numbers
+        # (0 ulps); 16 ulps of max |y| leave room for another summation order, not for a real difference
+        assert_close_up_to_rounding(nn.export(model)(x), y, ulps=16)
 
 
 def test_bad_configurations_are_rejected():
