@@ -4,10 +4,9 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from basisgen.errors import InvalidTypeError, InvalidValueError
 from basisgen.groups import O2, SO2, CyclicGroup, DihedralGroup, FlipGroup, Group
 
-from ..kernels._steerable import basisgen_representation
+from ..kernels._steerable import representation_pair
 from ._basis import DiffopBasis, DiscretizationArgs
 from ._steerable import IrrepsDiffopBasis
 from ._tensor import TensorBasis
@@ -18,12 +17,7 @@ __all__ = ["diffops_SO2_act_R2", "diffops_O2_act_R2", "diffops_CN_act_R2", "diff
 
 def _tensor(in_repr: Any, out_repr: Any, max_power: int, discretization: DiscretizationArgs,
             accepts: Callable[[Group], bool], group_name: str, **solver) -> TensorBasis:
-    rho_in, rho_out = basisgen_representation(in_repr, "in_repr"), basisgen_representation(out_repr, "out_repr")
-    if rho_in.group != rho_out.group:
-        raise InvalidValueError(f"in_repr and out_repr must share one group, got {rho_in.group.name} and "
-                                f"{rho_out.group.name}")
-    if not accepts(rho_in.group):
-        raise InvalidTypeError(f"the representations must be of {group_name}, got {rho_in.group.name}")
+    representation_pair(in_repr, out_repr, accepts, group_name)
     return TensorBasis(IrrepsDiffopBasis, in_repr, out_repr, max_power, discretization, **solver)
 
 

@@ -4,23 +4,17 @@ from __future__ import annotations
 import math
 from typing import Any, List, Union
 
-from basisgen.errors import InvalidTypeError, InvalidValueError
 from basisgen.groups import O2, SO2, CyclicGroup, DihedralGroup, FlipGroup
 
 from ._basis import GaussianRadialProfile, KernelBasis, PolarBasis
-from ._steerable import IrrepsBasis, SteerableKernelBasis, basisgen_representation
+from ._steerable import IrrepsBasis, SteerableKernelBasis, representation_pair
 
 __all__ = ["kernels_SO2_act_R2", "kernels_O2_act_R2", "kernels_CN_act_R2", "kernels_DN_act_R2",
            "kernels_Flip_act_R2", "kernels_Trivial_act_R2"]
 
 
 def _polar(in_repr: Any, out_repr: Any, radii, sigma, accepts, group_name: str, **solver) -> PolarBasis:
-    rho_in, rho_out = basisgen_representation(in_repr, "in_repr"), basisgen_representation(out_repr, "out_repr")
-    if rho_in.group != rho_out.group:
-        raise InvalidValueError(f"in_repr and out_repr must share one group, got {rho_in.group.name} and "
-                                f"{rho_out.group.name}")
-    if not accepts(rho_in.group):
-        raise InvalidTypeError(f"the representations must be of {group_name}, got {rho_in.group.name}")
+    representation_pair(in_repr, out_repr, accepts, group_name)
     angular = SteerableKernelBasis(IrrepsBasis, in_repr, out_repr, **solver)
     return PolarBasis(GaussianRadialProfile(radii, sigma), angular)
 

@@ -2,7 +2,7 @@
 representations, e2cnn's class), both sampled from basisgen's closed forms (``basisgen.polar.AngularTable``)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 import numpy as np
 import torch
@@ -28,6 +28,19 @@ def basisgen_representation(rho: Any, name: str) -> Representation:
     if not isinstance(rho, Representation):
         raise InvalidTypeError(f"{name} must be a representation, got {type(rho).__name__}")
     return rho
+
+
+def representation_pair(in_repr: Any, out_repr: Any, accepts: Callable[[Group], bool], group_name: str
+                        ) -> Tuple[Representation, Representation]:
+    """The basisgen representations behind ``in_repr`` and ``out_repr``, refused unless they share one group
+    that ``accepts`` (``group_name`` names what it accepts): the check of every ``*_act_R2`` builder."""
+    rho_in, rho_out = basisgen_representation(in_repr, "in_repr"), basisgen_representation(out_repr, "out_repr")
+    if rho_in.group != rho_out.group:
+        raise InvalidValueError(f"in_repr and out_repr must share one group, got {rho_in.group.name} and "
+                                f"{rho_out.group.name}")
+    if not accepts(rho_in.group):
+        raise InvalidTypeError(f"the representations must be of {group_name}, got {rho_in.group.name}")
+    return rho_in, rho_out
 
 
 def _solver_arguments(group: Group, axis: float = 0.0, max_frequency: Optional[int] = None,
