@@ -15,9 +15,9 @@ import torch
 from e2layers import gspaces, nn
 from e2layers.checkpoint import load_e2cnn_state_dict
 from rounding import assert_close_up_to_rounding
+from grid_equivariance import assert_grid_equivariant
 from spaces import gspace_table
 
-TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 
 
 pytestmark = pytest.mark.usefixtures("module_cache")
@@ -62,11 +62,6 @@ def _types(name: str):
     return nn.FieldType(gs, fin), nn.FieldType(gs, fout)
 
 
-def _rel_errors(module, dtype, size=None):
-    module = module.to(dtype)
-    size = size or module._test_input_size()
-    x = nn.GeometricTensor(torch.randn(2, module.in_type.size, size, size, dtype=dtype), module.in_type)
-    return nn.assert_equivariant(module, x, tolerance=TOL[dtype])
 
 
 # ---- getting started ------------------------------------------------------------------------------------
@@ -100,7 +95,7 @@ def test_basis_dimensions_match_e2cnn():
 def test_r2conv_equivariant(group, kernel_size, dtype):
     fin, fout = _types(group)
     conv = nn.R2Conv(fin, fout, kernel_size, padding=1)
-    errors = _rel_errors(conv, dtype)
+    errors = assert_grid_equivariant(conv, dtype)
     assert len(errors) == {"C1": 1, "C2": 2, "D1": 2, "D2": 4}.get(group, 4 if group in ("C4", "C8", "SO2") else 8)
 
 
@@ -110,7 +105,7 @@ def test_r2conv_equivariant(group, kernel_size, dtype):
 def test_r2conv_transposed_equivariant(group, kernel_size, dtype):
     fin, fout = _types(group)
     conv = nn.R2ConvTransposed(fin, fout, kernel_size, stride=2, padding=1)
-    _rel_errors(conv, dtype)
+    assert_grid_equivariant(conv, dtype)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
@@ -118,10 +113,10 @@ def test_r2conv_transposed_equivariant(group, kernel_size, dtype):
 @pytest.mark.parametrize("group", ["C4", "D4", "O2"])
 def test_r2upsampling_equivariant(group, mode, dtype):
     fin, _ = _types(group)
-    _rel_errors(nn.R2Upsampling(fin, scale_factor=2, mode=mode), dtype)
+    assert_grid_equivariant(nn.R2Upsampling(fin, scale_factor=2, mode=mode), dtype)
     # nearest picks floor(i * scale): symmetric only for an integer ratio
     size = 16 if mode == "nearest" else 17
-    _rel_errors(nn.R2Upsampling(fin, size=(size, size), mode=mode), dtype, size=8)
+    assert_grid_equivariant(nn.R2Upsampling(fin, size=(size, size), mode=mode), dtype, size=8)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
@@ -136,7 +131,7 @@ def test_r2upsampling_equivariant(group, mode, dtype):
 def test_r2conv_options_equivariant(group, options, dtype):
     fin, fout = _types(group)
     conv = nn.R2Conv(fin, fout, 5, **options)
-    _rel_errors(conv, dtype)
+    assert_grid_equivariant(conv, dtype)
 
 
 @pytest.mark.parametrize("transposed", [False, True])
@@ -151,8 +146,8 @@ def test_groups_equivariant(transposed):
         assert conv.expand_parameters()[0].shape == (t_out.size // 3, t_in.size, 3, 3)
     else:
         assert conv.expand_parameters()[0].shape == (t_out.size, t_in.size // 3, 3, 3)
-    _rel_errors(conv, torch.float32)
-    _rel_errors(conv, torch.float64)
+    assert_grid_equivariant(conv, torch.float32)
+    assert_grid_equivariant(conv, torch.float64)
 
 
 def test_axis_matters():
@@ -160,7 +155,7 @@ def test_axis_matters():
     gs0 = gspaces.FlipRot2dOnR2(4, axis=0.0)
     t = nn.FieldType(gs0, [gs0.regular_repr])
     conv = nn.R2Conv(t, t, 3)
-    _rel_errors(conv, torch.float64)
+    assert_grid_equivariant(conv, torch.float64)
     gs1 = gspaces.FlipRot2dOnR2(4)
     with pytest.raises(ValueError, match="gspace"):
         nn.R2Conv(t, nn.FieldType(gs1, [gs1.regular_repr]), 3)
@@ -403,7 +398,7 @@ def test_deltaorthonormal_init():
     nonzero = conv.weights.detach().numpy() != 0
     assert nonzero.any()
     assert np.all(attrs["radius"][nonzero] == 0) and np.all(attrs["in_irrep"][nonzero] == attrs["out_irrep"][nonzero])
-    _rel_errors(conv, torch.float32)
+    assert_grid_equivariant(conv, torch.float32)
 
 
 # ---- FieldType and GeometricTensor -----------------------------------------------------------------------

@@ -15,12 +15,12 @@ import torch
 import basisgen
 from basisgen import cache as basis_cache
 from e2layers import gspaces, nn
+from grid_equivariance import assert_grid_equivariant
 from spaces import gspace_table
 
 pytestmark = pytest.mark.usefixtures("module_cache")
 
 GSPACES = gspace_table("C1", "C4", "C8", "D1", "D4", "D8", "SO2", "O2", "Flip")
-TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 
 
 def _types(name: str):
@@ -41,11 +41,6 @@ def _types(name: str):
     return nn.FieldType(gs, fin), nn.FieldType(gs, fout)
 
 
-def _rel_errors(module, dtype, size=None):
-    module = module.to(dtype)
-    size = size or module._test_input_size()
-    x = nn.GeometricTensor(torch.randn(2, module.in_type.size, size, size, dtype=dtype), module.in_type)
-    return nn.assert_equivariant(module, x, tolerance=TOL[dtype])
 
 
 DISCRETISATIONS = {"fd3": dict(kernel_size=3), "fd5": dict(kernel_size=5),
@@ -57,14 +52,14 @@ DISCRETISATIONS = {"fd3": dict(kernel_size=3), "fd5": dict(kernel_size=5),
 @pytest.mark.parametrize("group", list(GSPACES))
 def test_equivariant_on_the_grid(group, how, dtype):
     t_in, t_out = _types(group)
-    _rel_errors(nn.R2Diffop(t_in, t_out, **DISCRETISATIONS[how]), dtype)
+    assert_grid_equivariant(nn.R2Diffop(t_in, t_out, **DISCRETISATIONS[how]), dtype)
 
 
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
 def test_padding_modes_and_export(mode):
     t_in, t_out = _types("D4")
     pdo = nn.R2Diffop(t_in, t_out, 5, padding=2, padding_mode=mode).double()
-    _rel_errors(pdo, torch.float64)
+    assert_grid_equivariant(pdo, torch.float64)
     pdo.eval()
     conv = pdo.export()
     assert isinstance(conv, torch.nn.Conv2d) and conv.padding_mode == mode
@@ -80,10 +75,10 @@ def test_angle_offset_and_axis():
     turned = nn.R2Diffop(t, t, 5, angle_offset=0.3)
     plain = nn.R2Diffop(t, t, 5)
     assert not torch.allclose(turned.basisexpansion(torch.ones(60)), plain.basisexpansion(torch.ones(60)))
-    _rel_errors(turned, torch.float64)
+    assert_grid_equivariant(turned, torch.float64)
     gs0 = gspaces.FlipRot2dOnR2(4, axis=0.0)
     t0 = nn.FieldType(gs0, [gs0.regular_repr, gs0.irrep(1, 1)])
-    _rel_errors(nn.R2Diffop(t0, t0, 3), torch.float64)
+    assert_grid_equivariant(nn.R2Diffop(t0, t0, 3), torch.float64)
 
 
 def test_fd_with_reflections_is_equivariant_where_e2cnn_is_not():
@@ -93,7 +88,7 @@ def test_fd_with_reflections_is_equivariant_where_e2cnn_is_not():
     from basisgen import pdo_sampling
     gs = gspaces.FlipRot2dOnR2(4)
     t = nn.FieldType(gs, [gs.trivial_repr, gs.irrep(1, 1)])
-    _rel_errors(nn.R2Diffop(t, t, 3), torch.float64)
+    assert_grid_equivariant(nn.R2Diffop(t, t, 3), torch.float64)
     original = pdo_sampling.fd_turns_back
     pdo_sampling.fd_turns_back = lambda group, disc: False
     try:
