@@ -2,8 +2,9 @@
 
 The layers, bottom up: groups and irreps (``groups``, ``irreps``), representations (``representation``,
 ``induced``, ``restriction``), the derivation engine (``derivation``, ``harmonics``), exact
-verification (``laurent``, ``verify``), sampling on the pixel grid (``radial``, ``sampling``) and
-typesetting (``latex``).  No torch anywhere in this package.
+verification (``laurent``, ``verify``), sampling on the pixel grid (``radial``, ``sampling``),
+steerable PDOs (``pdo``, ``stencils``, ``pdo_sampling``; ``families`` serves kernels and PDOs alike) and
+typesetting (``latex``, ``pdo_latex``).  No torch anywhere in this package.
 
 Examples
 --------
@@ -23,6 +24,8 @@ from .induced import coset_representatives, induced_representation, quotient_rep
 from .irreps import Irrep
 from .limits import LimitExceededError
 from .latex import element_latex, group_table_latex, kernel_latex, pair_latex
+from .pdo import PDOElement, derive_pdo_basis, verify_pdo
+from .pdo_sampling import DiffopParams, diffop_params, sample_diffop_basis
 from .polar import PolarBasis
 from .radial import BasisParams, basis_params
 from .representation import Representation, change_basis, directsum
@@ -39,5 +42,6 @@ __all__ = [
     "coset_representatives", "induced_representation", "subgroup", "restrict_irrep", "restrict_representation", "HarmonicElement",
     "derive_angular_basis", "memo_info", "clear_memo", "verify", "Verification", "BasisParams", "basis_params",
     "SampledBasis", "sample_basis", "PolarBasis", "sample_irreps_basis", "element_latex", "kernel_latex", "pair_latex",
-    "group_table_latex",
+    "group_table_latex", "PDOElement", "derive_pdo_basis", "verify_pdo", "DiffopParams", "diffop_params",
+    "sample_diffop_basis",
 ]
