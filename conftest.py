@@ -1,7 +1,27 @@
-"""Test-session set-up shared by the test suite and the doctests of the packages."""
+"""Test-session set-up shared by the test suite and the doctests of the packages.
+
+Two environment variables vary what the suite runs under, to show it does not depend on one random stream
+or one thread count: ``E2LAYERS_TEST_SEED`` (default 0) seeds torch and numpy before every test, and
+``E2LAYERS_TEST_THREADS`` (default: torch's) sets torch's intra-op threads.
+"""
+import os
+
+import numpy as np
 import pytest
+import torch
 
 from basisgen import cache
+
+SEED = int(os.environ.get("E2LAYERS_TEST_SEED", "0"))
+if os.environ.get("E2LAYERS_TEST_THREADS"):
+    torch.set_num_threads(int(os.environ["E2LAYERS_TEST_THREADS"]))
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state (``E2LAYERS_TEST_SEED``), whatever ran before it."""
+    torch.manual_seed(SEED)
+    np.random.seed(SEED)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,4 +1,6 @@
 """Shared pytest configuration and fixtures."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -11,8 +13,9 @@ collect_ignore_glob = ["fixtures/*", "helpers/*"]
 
 def _private_cache(directory):
     cache.set_default_cache(cache.BasisCache([directory]))
-    torch.manual_seed(0)
-    np.random.seed(0)
+    seed = int(os.environ.get("E2LAYERS_TEST_SEED", "0"))
+    torch.manual_seed(seed)
+    np.random.seed(seed)
     yield directory
     cache.set_default_cache(None)
 

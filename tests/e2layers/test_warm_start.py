@@ -1,4 +1,4 @@
-"""A warm cache builds layers without the derivation engine: every field kind, and empty irrep pairs.
+"""A warm cache builds layers without the derivation engine: every field kind, PDO layers, empty irrep pairs.
 
 Regular fields were always read from the cache alone; quotient and induced fields used to build their
 change of basis with sympy, and an irrep pair with no kernel (not stored) was derived again on every
@@ -19,15 +19,18 @@ import torch
 from basisgen import cache, EmptyBasisError
 from e2layers import gspaces, nn
 
-def run(gs, fields_in, fields_out, kernel_size):
+def run(gs, fields_in, fields_out, kernel_size, layer=nn.R2Conv, **kwargs):
     t_in, t_out = nn.FieldType(gs, fields_in), nn.FieldType(gs, fields_out)
-    conv = nn.R2Conv(t_in, t_out, kernel_size)
+    conv = layer(t_in, t_out, kernel_size, **kwargs)
     conv(nn.GeometricTensor(torch.randn(1, t_in.size, 7, 7), t_in))
 
 d4 = gspaces.FlipRot2dOnR2(4)
 quotient, regular = d4.quotient_repr((None, 2)), d4.regular_repr
 induced = d4.induced_repr((0, 2), d4.fibergroup.subgroup((0, 2))[0].irrep(1, 1))
 run(d4, [regular, quotient, induced], [quotient, induced, regular], 3)
+# steerable PDOs: finite differences and Gaussian derivatives
+run(d4, [regular, quotient], [regular, induced], 3, nn.R2Diffop)
+run(d4, [regular], [regular], 5, nn.R2Diffop, smoothing=1.0)
 # D4's sign irrep -> trivial has no kernel of size 1 (only |mu| = 4 harmonics); sign -> sign has one
 run(d4, [d4.irrep(1, 0)], [d4.irrep(0, 0), d4.irrep(1, 0)], 1)
 c8 = gspaces.Rot2dOnR2(8)
