@@ -37,6 +37,11 @@ def gid(G):
     return G.name.replace("(", "").replace(")", "")
 
 
+#: the offset tests' groups: rotation orders up to 5 in the quick subset, the larger ones (slower) in the full suite
+OFFSET_GROUPS = [G if G.rotation_order <= 5 else pytest.param(G, marks=pytest.mark.slow, id=gid(G))
+                 for G in FINITE_GROUPS + [flip_group()]]
+
+
 def derive(G, psi_in, psi_out, F=None, T=None, beta=0.0):
     """The derived basis with the reflection axis set (beta only for groups with reflections)."""
     beta = beta if G.has_reflection else 0.0
@@ -237,7 +242,7 @@ def test_o2_empty_pair_and_constant():
 
 
 # ---- maximum_offset --------------------------------------------------------------------------------
-@pytest.mark.parametrize("G", FINITE_GROUPS + [flip_group()], ids=gid)
+@pytest.mark.parametrize("G", OFFSET_GROUPS, ids=gid)
 def test_offset_with_frequency_equals_closed_form_table(G):
     """With F and T, the basis is e2cnn's: |mu| <= F and |t| <= T (element by element)."""
     problems = []
@@ -267,7 +272,7 @@ def samples(elements, psi_in, psi_out):
     return np.array([e.evaluate(GRID).ravel() for e in elements]).reshape(len(elements), width)
 
 
-@pytest.mark.parametrize("G", FINITE_GROUPS + [flip_group()], ids=gid)
+@pytest.mark.parametrize("G", OFFSET_GROUPS, ids=gid)
 def test_offset_only_basis_is_independent_and_spans_e2cnn_space(G):
     """T only (kernels API): documented deviation from e2cnn (docs/migrating.md, "Differences on purpose").
 

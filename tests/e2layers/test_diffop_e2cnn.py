@@ -27,6 +27,12 @@ ARRAYS = np.load(FIXTURES / "diffops.npz")
 LAYERS = DATA["layers"]
 
 
+def _cases(names, table):
+    """``names`` as pytest parameters; RBF-FD cases are slow (rbf compiles every RBF derivative on its first
+    use in a process, about a second each): the quick subset checks the other discretisations."""
+    return [pytest.param(n, marks=pytest.mark.slow) if table[n]["kwargs"].get("rbffd") else n for n in names]
+
+
 def _gspace(name: str):
     spec = DATA["gspaces"][name]
     return getattr(gspaces, spec["constructor"])(*spec["args"], **spec["kwargs"])
@@ -57,7 +63,7 @@ def _reflection_fd(case: dict) -> bool:
     return fd and _gspace(case["gspace"]).fibergroup.basisgen.has_reflection
 
 
-@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("name", _cases(sorted(LAYERS), LAYERS))
 def test_same_weights_names_and_sizes(name):
     case = LAYERS[name]
     layer = _layer(case)
@@ -71,7 +77,7 @@ def test_same_weights_names_and_sizes(name):
         assert {k: (list(v) if isinstance(v, tuple) else v) for k, v in ours.items() if k in theirs} == theirs
 
 
-@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("name", _cases(sorted(LAYERS), LAYERS))
 def test_same_filters_for_the_same_weights(name):
     case = LAYERS[name]
     if _reflection_fd(case):
@@ -95,7 +101,7 @@ def test_same_filters_for_the_same_weights(name):
 FORWARD = sorted(n for n, c in LAYERS.items() if c["forward"] and not _reflection_fd(c))
 
 
-@pytest.mark.parametrize("name", FORWARD)
+@pytest.mark.parametrize("name", _cases(FORWARD, LAYERS))
 def test_e2cnn_weights_reproduce_e2cnns_outputs(name):
     case = LAYERS[name]
     layer = _layer(case).eval()
@@ -125,7 +131,7 @@ def test_e2cnn_checkpoint_keys_load():
     assert torch.equal(layer.weights.detach(), state["weights"])
 
 
-@pytest.mark.parametrize("name", sorted(DATA["errors"]))
+@pytest.mark.parametrize("name", _cases(sorted(DATA["errors"]), DATA["errors"]))
 def test_what_e2cnn_refuses_we_refuse(name):
     case = DATA["errors"][name]
     expected = {"ValueError": ValueError, "AssertionError": AssertionError, "KeyError": KeyError,

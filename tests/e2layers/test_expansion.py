@@ -152,7 +152,8 @@ def test_training_forward_with_the_output_basis_change_equals_the_filter_path(gr
         torch.testing.assert_close(g, g_ref, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("group", ["C8", "SO2", "O2", "trivial", "irrep1"])
+@pytest.mark.parametrize("group", [pytest.param(g, marks=pytest.mark.slow) for g in ("C8", "SO2", "O2")]
+                         + ["trivial", "irrep1"])
 def test_expansion_gradient_is_the_exact_adjoint(group):
     """The custom backward (both the Q_out product and the Q_out = I reordering) against finite differences,
     in float64, on a layer mixing two field types (so the placement gather runs too) and on one type."""

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 BUILD = """
@@ -58,6 +60,7 @@ def _fresh(cache_dir) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_a_warm_cache_builds_quotient_induced_and_empty_pairs_without_sympy(tmp_path):
     cold = _fresh(tmp_path)
     assert cold["sympy"] and cold["stats"]["computed"] > 0 and cold["empty"]
