@@ -6,6 +6,7 @@ checkpoint keys load.  The one difference on purpose: finite differences for gro
 e2cnn's stencils are mirror-symmetric about the wrong axis (basisgen.pdo_sampling.fd_turns_back); there the
 weights and names still agree, the filters do not, and ours are equivariant (test_r2diffop.py).
 """
+import importlib.util
 import json
 import warnings
 
@@ -30,7 +31,9 @@ LAYERS = DATA["layers"]
 def _cases(names, table):
     """``names`` as pytest parameters; RBF-FD cases are slow (rbf compiles every RBF derivative on its first
     use in a process, about a second each): the quick subset checks the other discretisations."""
-    return [pytest.param(n, marks=pytest.mark.slow) if table[n]["kwargs"].get("rbffd") else n for n in names]
+    marks = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("rbf") is None,
+                                                  reason="RBF-FD needs treverhines-rbf (pip install -e '.[rbf]')")]
+    return [pytest.param(n, marks=marks) if table[n]["kwargs"].get("rbffd") else n for n in names]
 
 
 def _gspace(name: str):

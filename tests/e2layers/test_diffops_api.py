@@ -2,6 +2,7 @@
 diffops.json/.npz of generate_diffops.py and diffops_api.json/.npz of generate_diffops_api.py); the
 polynomials' equivariance; the deliberate "fd" fix for groups with reflections; ``build_diffop_basis``;
 argument errors; and the pickle-free ``store_cache``/``load_cache``."""
+import importlib.util
 import json
 import pickle
 import warnings
@@ -23,10 +24,12 @@ API = json.loads((E2CNN_FIXTURES / "diffops_api.json").read_text())
 API_ARRAYS = np.load(E2CNN_FIXTURES / "diffops_api.npz")
 BASES = META["bases"]
 GSPACES = fixture_gspaces(gspaces)
-#: RBF-FD samples compared in the quick run (treverhines-rbf compiles every derivative once per process)
 #: RBF-FD cases in the quick subset: none (rbf compiles every RBF derivative on its first use in a process, a
 #: second or more each; tests/basisgen/test_stencils.py keeps one quick RBF-FD comparison)
 QUICK_RBFFD: set = set()
+#: slow, and skipped without the optional package treverhines-rbf (the `rbf` extra)
+RBFFD_MARKS = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("rbf") is None,
+                                                    reason="RBF-FD needs treverhines-rbf (pip install -e '.[rbf]')")]
 
 
 def _gspace(name):
@@ -76,7 +79,7 @@ def _sample_cases():
             rbffd = record["discretization"]["method"] == "rbffd"
             target = slow if rbffd and (name, sample) not in QUICK_RBFFD else quick
             target.append((name, sample))
-    return quick + [pytest.param(*c, marks=pytest.mark.slow) for c in slow]
+    return quick + [pytest.param(*c, marks=RBFFD_MARKS) for c in slow]
 
 
 @pytest.mark.parametrize("name", sorted(BASES))
@@ -126,7 +129,7 @@ def _api_cases():
     for name, case in API["bases"].items():
         for sample, record in case["samples"].items():
             slow = record["discretization"]["method"] == "rbffd" and (name, sample) not in QUICK_RBFFD
-            out.append(pytest.param(name, sample, marks=pytest.mark.slow) if slow else (name, sample))
+            out.append(pytest.param(name, sample, marks=RBFFD_MARKS) if slow else (name, sample))
     return out
 
 
