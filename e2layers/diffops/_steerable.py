@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Tuple, Type
 
 import numpy as np
 
-from basisgen.errors import InvalidTypeError, InvalidValueError
+from basisgen.errors import InvalidTypeError
 from basisgen.groups import Group
 from basisgen.irreps import Irrep
 from basisgen.pdo import PDOElement
@@ -14,7 +14,7 @@ from basisgen.polar import AngularTable
 from basisgen.representation import Representation
 
 from ..kernels import EmptyBasisException
-from ..kernels._steerable import _solver_arguments, basisgen_representation
+from ..kernels._steerable import _solver_arguments, set_up_pairs
 from ._basis import DiffopBasis, DiscretizationArgs
 
 __all__ = ["IrrepsDiffopBasis", "SteerableDiffopBasis"]
@@ -108,28 +108,10 @@ class SteerableDiffopBasis(DiffopBasis):
         if not (isinstance(irreps_basis, type) and issubclass(irreps_basis, IrrepsDiffopBasis)):
             raise InvalidTypeError(f"irreps_basis must be e2layers.diffops.IrrepsDiffopBasis (or a subclass), got "
                                    f"{irreps_basis!r}")
-        rho_in, rho_out = basisgen_representation(in_repr, "in_repr"), basisgen_representation(out_repr, "out_repr")
-        if rho_in.group != rho_out.group:
-            raise InvalidValueError(f"in_repr and out_repr must share one group, got {rho_in.group.name} and "
-                                    f"{rho_out.group.name}")
-        self.in_repr, self.out_repr, self.group = in_repr, out_repr, getattr(in_repr, "group", rho_in.group)
+        rho_in, rho_out = set_up_pairs(self, irreps_basis, in_repr, out_repr, discretization=discretization,
+                                       **kwargs)
+        self.group = getattr(in_repr, "group", rho_in.group)
         self._rho = (rho_in, rho_out)
-        self.irreps_bases: Dict[Tuple[str, str], IrrepsDiffopBasis] = {}
-        for psi_in in sorted(set(rho_in.irreps), key=lambda p: p.name):
-            for psi_out in sorted(set(rho_out.irreps), key=lambda p: p.name):
-                try:
-                    self.irreps_bases[(psi_in.name, psi_out.name)] = irreps_basis(
-                        group=rho_in.group, in_irrep=psi_in, out_irrep=psi_out, discretization=discretization,
-                        **kwargs)
-                except EmptyBasisException:
-                    pass
-        self.bases: List[List[Optional[IrrepsDiffopBasis]]] = [
-            [self.irreps_bases.get((pi.name, po.name)) for po in rho_out.irreps] for pi in rho_in.irreps]
-        self.in_sizes = [p.dim for p in rho_in.irreps]
-        self.out_sizes = [p.dim for p in rho_out.irreps]
-        A_inv, B = np.asarray(rho_in.change_of_basis_inv, dtype=float), np.asarray(rho_out.change_of_basis, dtype=float)
-        self.A_inv = None if np.allclose(A_inv, np.eye(rho_in.size)) else A_inv
-        self.B = None if np.allclose(B, np.eye(rho_out.size)) else B
         # (in position, out position, position in the pair's basis) per element, e2cnn's order
         self._index = [(ii, oo, inner) for ii in range(len(self.in_sizes)) for oo in range(len(self.out_sizes))
                        if self.bases[ii][oo] is not None for inner in range(self.bases[ii][oo].dim)]

@@ -2,7 +2,7 @@
 representations, e2cnn's class), both sampled from basisgen's closed forms (``basisgen.polar.AngularTable``)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple, Type
+from typing import Any, Callable, Dict, Optional, Tuple, Type
 
 import numpy as np
 import torch
@@ -40,6 +40,36 @@ def representation_pair(in_repr: Any, out_repr: Any, accepts: Callable[[Group], 
                                 f"{rho_out.group.name}")
     if not accepts(rho_in.group):
         raise InvalidTypeError(f"the representations must be of {group_name}, got {rho_in.group.name}")
+    return rho_in, rho_out
+
+
+def set_up_pairs(basis: Any, irreps_basis: type, in_repr: Any, out_repr: Any, **solver: Any
+                 ) -> Tuple[Representation, Representation]:
+    """What e2cnn's steerable kernel and PDO bases share: on ``basis``, ``in_repr``/``out_repr``, the solutions
+    ``irreps_bases[(in name, out name)]`` of every distinct irrep pair (``irreps_basis(group=..., in_irrep=...,
+    out_irrep=..., **solver)``; empty pairs left out), ``bases[in position][out position]`` (None where empty),
+    ``in_sizes``/``out_sizes`` and the changes of basis ``A_inv``/``B`` (None where the identity).  Returns the
+    two basisgen representations."""
+    rho_in, rho_out = basisgen_representation(in_repr, "in_repr"), basisgen_representation(out_repr, "out_repr")
+    if rho_in.group != rho_out.group:
+        raise InvalidValueError(f"in_repr and out_repr must share one group, got {rho_in.group.name} and "
+                                f"{rho_out.group.name}")
+    basis.in_repr, basis.out_repr = in_repr, out_repr
+    basis.irreps_bases = {}
+    for psi_in in sorted(set(rho_in.irreps), key=lambda p: p.name):
+        for psi_out in sorted(set(rho_out.irreps), key=lambda p: p.name):
+            try:
+                basis.irreps_bases[(psi_in.name, psi_out.name)] = irreps_basis(
+                    group=rho_in.group, in_irrep=psi_in, out_irrep=psi_out, **solver)
+            except EmptyBasisException:
+                pass
+    basis.bases = [[basis.irreps_bases.get((pi.name, po.name)) for po in rho_out.irreps] for pi in rho_in.irreps]
+    basis.in_sizes = [p.dim for p in rho_in.irreps]
+    basis.out_sizes = [p.dim for p in rho_out.irreps]
+    A_inv = np.asarray(rho_in.change_of_basis_inv, dtype=float)
+    B = np.asarray(rho_out.change_of_basis, dtype=float)
+    basis.A_inv = None if np.allclose(A_inv, np.eye(rho_in.size)) else A_inv
+    basis.B = None if np.allclose(B, np.eye(rho_out.size)) else B
     return rho_in, rho_out
 
 
@@ -153,26 +183,8 @@ class SteerableKernelBasis(_AngularBasis):
         if not (isinstance(irreps_basis, type) and issubclass(irreps_basis, IrrepsBasis)):
             raise InvalidTypeError(f"irreps_basis must be e2layers.kernels.IrrepsBasis (or a subclass), got "
                                    f"{irreps_basis!r}")
-        rho_in, rho_out = basisgen_representation(in_repr, "in_repr"), basisgen_representation(out_repr, "out_repr")
-        if rho_in.group != rho_out.group:
-            raise InvalidValueError(f"in_repr and out_repr must share one group, got {rho_in.group.name} and "
-                                    f"{rho_out.group.name}")
-        self.in_repr, self.out_repr, self.group = in_repr, out_repr, rho_in.group
-        self.irreps_bases: Dict[Tuple[str, str], IrrepsBasis] = {}
-        for psi_in in sorted(set(rho_in.irreps), key=lambda p: p.name):
-            for psi_out in sorted(set(rho_out.irreps), key=lambda p: p.name):
-                try:
-                    self.irreps_bases[(psi_in.name, psi_out.name)] = irreps_basis(
-                        group=self.group, in_irrep=psi_in, out_irrep=psi_out, **kwargs)
-                except EmptyBasisException:
-                    pass
-        self.bases: List[List[Optional[IrrepsBasis]]] = [
-            [self.irreps_bases.get((pi.name, po.name)) for po in rho_out.irreps] for pi in rho_in.irreps]
-        self.in_sizes = [p.dim for p in rho_in.irreps]
-        self.out_sizes = [p.dim for p in rho_out.irreps]
-        A_inv, B = np.asarray(rho_in.change_of_basis_inv), np.asarray(rho_out.change_of_basis)
-        self.A_inv = None if np.allclose(A_inv, np.eye(rho_in.size)) else A_inv
-        self.B = None if np.allclose(B, np.eye(rho_out.size)) else B
+        rho_in, rho_out = set_up_pairs(self, irreps_basis, in_repr, out_repr, **kwargs)
+        self.group = rho_in.group
         F, T, beta = _solver_arguments(self.group, **kwargs)
         self._kwargs = (F, T, beta)
         self._init_table(AngularTable(rho_in, rho_out, F, T, beta, negative_cosines=True),
