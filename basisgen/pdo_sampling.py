@@ -217,9 +217,10 @@ def _attributes(mu: int, gamma: float, s: int, t: int, shape: Tuple[int, int], i
         attrs["s"] = int(s)
     if finite:
         attrs["offset"] = int(t)
-    attrs.update(idx=int(angular_idx * power_count + power), shape=(int(shape[0]), int(shape[1])), in_irrep=in_irrep, out_irrep=out_irrep,
-                 in_irrep_idx=int(in_irrep_idx), out_irrep_idx=int(out_irrep_idx), inner_idx=int(inner_idx),
-                 power=int(power), idx1=int(angular_idx), idx2=int(power))
+    attrs.update(idx=int(angular_idx * power_count + power), shape=(int(shape[0]), int(shape[1])),
+                 in_irrep=in_irrep, out_irrep=out_irrep, in_irrep_idx=int(in_irrep_idx),
+                 out_irrep_idx=int(out_irrep_idx), inner_idx=int(inner_idx), power=int(power),
+                 idx1=int(angular_idx), idx2=int(power))
     return attrs
 
 
