@@ -15,7 +15,7 @@ from ._lazy import lazy_import
 from .errors import EmptyBasisError, InvalidTypeError
 from .groups import Group
 from .harmonics import _symbol
-from .latex import _check_group, _irrep_latex, _resolve_irrep
+from .latex import _check_group, _coefficient_term, _expr, _irrep_latex, _is_zero, _resolve_irrep, _signed
 from .pdo import PDOElement, derive_pdo_basis, harmonic_polynomial
 
 sp = lazy_import("sympy")
@@ -60,11 +60,6 @@ def pdo_factors(element: PDOElement, angle: Any = 0) -> Tuple[int, "sp.Matrix"]:
 
 
 # ---- text -------------------------------------------------------------------------------------------
-def _is_zero(c: Any) -> bool:
-    c = sp.sympify(c)
-    return c == 0 or sp.simplify(c) == 0
-
-
 def _monomial(a: int, b: int) -> str:
     """``\\partial_x^{a} \\partial_y^{b}`` (exponent 1 omitted; ``""`` for the constant)."""
     return " ".join(rf"\partial_{v}" + (f"^{{{k}}}" if k > 1 else "") for v, k in (("x", a), ("y", b)) if k)
@@ -72,23 +67,14 @@ def _monomial(a: int, b: int) -> str:
 
 def _term(c: Any, body: str) -> str:
     """``c`` times ``body`` (``""``: the constant ``c``), with its sign in front."""
-    c = sp.sympify(c)
+    c = _expr(c)
     if c.could_extract_minus_sign():
         return "-" + _term(-c, body)
-    if not body:
-        return sp.latex(c)
-    if c == 1:
-        return body
-    text = sp.latex(c)
-    return (rf"\left({text}\right)" if c.is_Add else text) + " " + body
+    return _coefficient_term(c, body) if body else sp.latex(c)
 
 
 def _sum(terms: Sequence[str]) -> str:
-    out = ""
-    for i, t in enumerate(terms):
-        negative = t.startswith("-")
-        out += (t if i == 0 else (" - " if negative else " + ") + (t[1:] if negative else t))
-    return out
+    return "".join(_signed(t, i == 0) for i, t in enumerate(terms))
 
 
 def _entry(coefficients: Sequence[Any], factor: str) -> str:
