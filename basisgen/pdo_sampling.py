@@ -22,7 +22,7 @@ from .errors import InvalidTypeError, InvalidValueError
 from .pdo import PDOElement, angular_pdo_elements
 from .radial import KernelParams, _check_grid
 from .representation import Representation
-from .sampling import Kept, SampledBasis, angular_order, assemble_basis, check_sampling_arguments, resolve_axis
+from .sampling import Kept, SampledBasis, angular_order, assemble_basis, check_sampling_arguments
 from .stencils import Discretization, largest_possible_order, monomial_stencils, required_points, stencil
 
 
@@ -243,7 +243,6 @@ def sample_diffop_basis(in_repr: Representation, out_repr: Representation, param
         raise InvalidValueError(f"sample_diffop_basis samples PDO bases (DiffopParams), got {type(params).__name__}")
     group = in_repr.group
     params = params.for_group(group)
-    resolve_axis(group, params.axis)
     pairs = {}
     for psi_in in set(in_repr.irreps):
         for psi_out in set(out_repr.irreps):

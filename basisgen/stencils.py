@@ -51,8 +51,8 @@ from . import limits
 from .errors import InvalidTypeError, InvalidValueError
 from .radial import grid_coordinates
 
-__all__ = ["METHODS", "RBF_NAMES", "Discretization", "DiscretizationError", "fd_weights", "required_points",
-           "largest_possible_order", "guaranteed_accuracy", "monomial_stencils", "stencil", "exact_fd_stencil",
+__all__ = ["METHODS", "RBF_NAMES", "Discretization", "DiscretizationError", "fd_weights", "gaussian_monomials",
+           "required_points", "largest_possible_order", "guaranteed_accuracy", "monomial_stencils", "stencil", "exact_fd_stencil",
            "clear_stencil_cache"]
 
 #: the discretisation methods, as e2cnn names them
@@ -377,12 +377,19 @@ def _hermite(m: int, u: np.ndarray) -> np.ndarray:
 
 
 def _gaussian_derivatives(n: int, k: int, d: int, smoothing: float) -> np.ndarray:
-    # e2cnn samples rbf's Gaussian exp(-(eps r)^2) with eps = 1 / smoothing^2, whose derivatives are
-    # d^i/dx^i d^j/dy^j = (-eps)^(i+j) H_i(eps x) H_j(eps y) exp(-(eps r)^2).  The product H_i * H_j comes first
-    # so that swapping x and y swaps its factors and leaves every rounding as it was.
+    return gaussian_monomials(n, *grid_coordinates(k, d), smoothing)
+
+
+def gaussian_monomials(n: int, x: np.ndarray, y: np.ndarray, smoothing: float) -> np.ndarray:
+    """``d^n / dx^(n-j) dy^j`` of e2cnn's Gaussian at the points ``(x, y)``, for ``j = 0..n``: (n + 1, P).
+
+    e2cnn samples rbf's Gaussian exp(-(eps r)^2) with eps = 1 / smoothing^2, whose derivatives are
+    d^i/dx^i d^j/dy^j = (-eps)^(i+j) H_i(eps x) H_j(eps y) exp(-(eps r)^2) (H: the physicists' Hermite
+    polynomials).  The product H_i * H_j comes first so that swapping x and y swaps its factors and leaves
+    every rounding as it was.
+    """
     eps = 1.0 / smoothing ** 2
-    x, y = grid_coordinates(k, d)
-    u, v = eps * x, eps * y
+    u, v = eps * np.asarray(x, dtype=float), eps * np.asarray(y, dtype=float)
     envelope = np.exp(-(u * u + v * v))
     scale = (-eps) ** n
     return np.stack([(_hermite(n - j, u) * _hermite(j, v)) * scale * envelope for j in range(n + 1)])

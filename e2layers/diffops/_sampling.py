@@ -12,11 +12,10 @@ from math import isqrt
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
-from numpy.polynomial import hermite
 
 from basisgen.errors import InvalidValueError
 from basisgen.radial import grid_coordinates
-from basisgen.stencils import Discretization, stencil
+from basisgen.stencils import Discretization, gaussian_monomials, stencil
 
 __all__ = ["check_points", "grid_of", "sample_polynomials"]
 
@@ -56,16 +55,8 @@ def grid_of(points: np.ndarray) -> Optional[Tuple[int, int]]:
 
 
 def _gaussian_operator(p: np.ndarray, x: np.ndarray, y: np.ndarray, smoothing: float) -> np.ndarray:
-    # P(d/dx, d/dy) of exp(-(eps r)^2), eps = 1 / smoothing^2 (e2cnn's Gaussian): d^m/dx^m of exp(-(eps x)^2)
-    # is (-eps)^m H_m(eps x) exp(-(eps x)^2) with H_m the physicists' Hermite polynomial
-    eps = 1.0 / smoothing ** 2
-    n = len(p) - 1
-    u, v = eps * x, eps * y
-    total = np.zeros_like(x)
-    for j, c in enumerate(p):
-        if c:
-            total += c * hermite.hermval(u, np.eye(n + 1)[n - j]) * hermite.hermval(v, np.eye(n + 1)[j])
-    return (-eps) ** n * total * np.exp(-(u * u + v * v))
+    """P(d/dx, d/dy) of e2cnn's Gaussian at the points (the stencils' closed form, off the grid)."""
+    return p @ gaussian_monomials(len(p) - 1, x, y, smoothing)
 
 
 def sample_polynomials(coefficients: Sequence[np.ndarray], points: np.ndarray, disc: Discretization) -> np.ndarray:
