@@ -1,13 +1,9 @@
-"""The ``basisgen`` command line (click): demo, precompute, inspect, latex, plot, cache, derive.
+"""The ``basisgen`` command line (click): demo, precompute, inspect, latex, plot, gallery, cache, derive.
 
 ``basisgen demo`` is the main job on a built-in default.  This file installs as ``basisgen.cli``; the
-subcommand bodies and helpers live in the folder ``commands/`` next to it (``basisgen.commands``):
-``tasks`` (group and representation specs, precompute tasks and worker processes, text tables),
-``cache`` (the ``cache`` subcommands), ``diffop`` (``--diffop``: PDO bases), ``latex`` (standalone
-LaTeX documents, ``latex --diffop``), ``demo`` (the demo network;
-torch, imported by ``demo`` only) and ``plot`` (matplotlib, imported by ``plot`` only).  Errors print one
-line and exit with 2 (usage) or 1 (runtime); ``basisgen --debug ...`` shows the traceback instead.
-docs/cli.md is the reference.
+subcommand bodies and helpers live in the folder ``commands/`` next to it (``basisgen.commands``, whose
+docstring lists them).  Errors print one line and exit with 2 (usage) or 1 (runtime); ``basisgen --debug ...``
+shows the traceback instead.  docs/cli.md is the reference.
 """
 from __future__ import annotations
 
@@ -15,7 +11,6 @@ import importlib
 import json
 import math
 import os
-import shlex
 import sys
 import time
 import warnings
@@ -29,12 +24,13 @@ import basisgen
 from basisgen import cache
 from basisgen.derivation import derive_angular_basis
 from basisgen.errors import EmptyBasisError
-from basisgen.latex import group_table_latex, kernel_latex, pair_latex
+from basisgen.latex import pair_latex
 from basisgen.sampling import sample_basis
 from basisgen.verify import verify
 from basisgen.commands.cache import cache_command
-from basisgen.commands.latex import diffop_latex, irrep_tex, parse_irrep_option, tex_document
-from basisgen.commands.diffop import (diffop_options, diffop_params_of, diffop_settings, grid_kernel_size,
+from basisgen.commands.gallery import gallery_command
+from basisgen.commands.latex import diffop_latex, kernel_basis_latex
+from basisgen.commands.diffop import (diffop_options, diffop_params_of, diffop_settings, flag, grid_kernel_size,
                                       usage_error)
 from basisgen.commands.tasks import (RecordingCache, Task, format_size, format_table, load_factory, parse_groups,
                        parse_representations, run_tasks, summarise)
@@ -100,6 +96,7 @@ def main(debug: bool) -> None:
 
 
 main.add_command(cache_command)     # commands/cache.py: path, ls, info, verify, clear, export, import
+main.add_command(gallery_command)   # commands/gallery.py: one HTML page of formulas and pictures
 
 
 # ---- shared argument parsing ---------------------------------------------------------------------------
@@ -138,20 +135,27 @@ def _emit_json(data: Any) -> None:
 
 
 _BASIS_OPTIONS = [
-    click.option("--dilation", default=1, show_default=True, type=click.IntRange(1), help="Filter dilation."),
-    click.option("--sigma", type=float, help="Ring width for every ring (default: R2Conv's widths)."),
-    click.option("--frequencies-cutoff", type=float, help="-1 (default), -2, -3 or a positive factor c (|mu| <= c r)."),
-    click.option("--maximum-offset", type=click.IntRange(0), help="Bound on the aliasing offset |t| (finite groups)."),
-    click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True,
-                 help="Precision of the basis read back (inspect's norms); the cache stores every basis once, "
-                      "in float64, for layers of any dtype."),
+    ("--dilation", click.option("--dilation", default=1, show_default=True, type=click.IntRange(1),
+                                help="Filter dilation.")),
+    ("--sigma", click.option("--sigma", type=float, help="Ring width for every ring (default: R2Conv's widths).")),
+    ("--frequencies-cutoff", click.option("--frequencies-cutoff", type=float,
+                                          help="-1 (default), -2, -3 or a positive factor c (|mu| <= c r).")),
+    ("--maximum-offset", click.option("--maximum-offset", type=click.IntRange(0),
+                                      help="Bound on the aliasing offset |t| (finite groups).")),
+    ("--dtype", click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32",
+                             show_default=True, help="Precision of the basis read back (inspect's norms); the cache "
+                                                     "stores every basis once, in float64, for layers of any dtype.")),
 ]
 
 
-def _basis_options(f):
-    for option in reversed(_BASIS_OPTIONS):
-        f = option(f)
-    return f
+def _basis_options(f=None, names=None):
+    """Add the radial basis options (all, or those of ``names``, e.g. ``("--sigma",)``) to a command."""
+    def decorate(f):
+        for name, option in reversed(_BASIS_OPTIONS):
+            if names is None or name in names:
+                f = option(f)
+        return f
+    return decorate if f is None else decorate(f)
 
 
 # ---- precompute ----------------------------------------------------------------------------------------
@@ -355,67 +359,55 @@ def inspect(group, in_spec, out_spec, kernel_size, dilation, sigma, frequencies_
 
 
 # ---- latex ---------------------------------------------------------------------------------------------
-@main.command(short_help='The closed-form basis as LaTeX: a pair, a kernel or a table.')
+@main.command(short_help="The closed-form basis as LaTeX: a pair, a layer's kernel or a table.")
 @click.argument("group")
 @click.option("--in", "in_irrep", help="Input irrep: an id (1 or 1,1) or irrep(1,1), irrep_1,1, trivial.")
 @click.option("--out", "out_irrep", help="Output irrep, as --in (e.g. 2 or 1,0).")
 @click.option("-F", "--maximum-frequency", type=click.IntRange(0), help="Band limit (finite groups; default N).")
-@click.option("--table", is_flag=True, help="Every irrep pair of the group, one formula per line.")
+@click.option("--table", is_flag=True, help="Every kind of irrep pair of the group, in m, n, N, t.")
 @click.option("--array", is_flag=True, help="With --table: one LaTeX array instead (for KaTeX or Markdown).")
-@click.option("--kernel", is_flag=True, help="The full kernel kappa(r, phi) of the pair instead of one line per element.")
-@click.option("--concrete", is_flag=True, help="Substitute the integers instead of writing m, n, N, t.")
-@click.option("--standalone", is_flag=True, help="A compilable LaTeX document (amsmath) instead.")
+@click.option("--kernel", is_flag=True, help="The pair's kernel as a layer samples it: rings, widths, per-ring "
+                                             "cutoffs and normalisation (shaped by -k and the options below).")
+@click.option("--symbolic", is_flag=True, help="A pair in closed form in m, n, N, t instead of its values.")
+@click.option("--concrete", is_flag=True, help="With --table: every pair with its values instead of m, n, N, t.")
+@click.option("-k", "--kernel-size", type=click.IntRange(1), help="With --kernel: the kernel size [default: 5].")
+@_basis_options(names=("--dilation", "--sigma", "--frequencies-cutoff"))
+@click.option("--rings", help="With --kernel: ring radii in pixels, e.g. 0,1,2 (default: R2Conv's).")
+@click.option("--standalone", is_flag=True, help="A compilable LaTeX document (amsmath) with a legend instead.")
 @click.option("-L", "--irreps-up-to", default=3, show_default=True, type=click.IntRange(0),
               help="SO2/O2: the irreps (frequencies 0..L) that --table lists and --in/--out may name.")
 @diffop_options("diffop", "maximum_order", "maximum_power")
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Write to a file instead of stdout.")
-def latex(group, in_irrep, out_irrep, maximum_frequency, table, array, kernel, concrete, standalone, irreps_up_to,
-          output, **diffop) -> None:
+def latex(group, in_irrep, out_irrep, maximum_frequency, table, array, kernel, symbolic, concrete, kernel_size,
+          dilation, sigma, frequencies_cutoff, rings, standalone, irreps_up_to, output, **diffop) -> None:
     """The closed-form kernel basis of GROUP as LaTeX: math mode, one formula per line, no $ delimiters.
+
+    A pair's formulas carry its values (--symbolic: in m, n, N, t); --kernel states the kernel a layer
+    samples; --table lists every kind of irrep pair in m, n, N, t (--concrete: every pair with its values).
     With --diffop, the steerable PDO basis of the pair up to --maximum-order, as one aligned environment.
 
     \b
     Examples:
-      basisgen latex D4 --in 1,1 --out 1,0 -F 5
+      basisgen latex SO2 --in 1 --out 2
+      basisgen latex C8 --in 1 --out 3 --kernel -k 5
       basisgen latex C4 --table --array
       basisgen latex SO2 --table -L 2 --standalone -o so2.tex
       basisgen latex C8 --in 1 --out 1 --diffop --maximum-order 4
     """
+    shape = {"kernel_size": kernel_size, "dilation": dilation, "rings": rings, "sigma": sigma,
+             "frequencies_cutoff": frequencies_cutoff}
     settings = diffop_settings(diffop, {"-F": maximum_frequency, "--table": table or None,
                                         "--array": array or None, "--kernel": kernel or None,
-                                        "--concrete": concrete or None})
+                                        "--symbolic": symbolic or None, "--concrete": concrete or None,
+                                        **{flag(k): v for k, v in shape.items() if v not in (None, 1)}})
     G = _group(group, irreps_up_to=irreps_up_to)
     if settings is not None:
-        click.echo(diffop_latex(G, group, in_irrep, out_irrep, settings, standalone), file=output, nl=not standalone)
-        return
-    symbolic = not concrete
-    flags = ([f"-F {maximum_frequency}"] * (maximum_frequency is not None) + ["--kernel"] * kernel
-             + ["--concrete"] * concrete + [f"-L {irreps_up_to}"] * (G.continuous and irreps_up_to != 3))
-    pair = ["--table"] if table else [f"--in {shlex.quote(str(in_irrep))} --out {shlex.quote(str(out_irrep))}"]
-    command = " ".join(["basisgen latex", group] + pair + flags + ["--standalone"])
-    if table:
-        if standalone or array:
-            click.echo(group_table_latex(G, maximum_frequency, standalone=standalone, symbolic=symbolic), file=output)
-            return
-        lines = []
-        for psi_in in G.irreps:
-            for psi_out in G.irreps:
-                prefix = rf"{irrep_tex(psi_in)} \to {irrep_tex(psi_out)}:\quad "
-                formulas = pair_latex(G, psi_in, psi_out, maximum_frequency, symbolic=symbolic)
-                lines += [prefix + f for f in formulas] or [prefix + r"\kappa(r, \phi) = 0"]
+        text = diffop_latex(G, group, in_irrep, out_irrep, settings, standalone)
     else:
-        if in_irrep is None or out_irrep is None:
-            raise click.UsageError("give --in and --out irreps, or --table")
-        psi_in, psi_out = parse_irrep_option(G, in_irrep, "--in"), parse_irrep_option(G, out_irrep, "--out")
-        if kernel:
-            lines = [kernel_latex(G, psi_in, psi_out, maximum_frequency, symbolic=symbolic)]
-        else:
-            lines = pair_latex(G, psi_in, psi_out, maximum_frequency, symbolic=symbolic) or [r"\kappa(r, \phi) = 0"]
-    if standalone:
-        click.echo(tex_document(lines, f"Steerable kernel basis of {G.name}", command), file=output, nl=False)
-        return
-    for line in lines:
-        click.echo(line, file=output)
+        text = kernel_basis_latex(G, group, in_irrep, out_irrep, maximum_frequency=maximum_frequency, table=table,
+                                  array=array, kernel=kernel, concrete=concrete, symbolic=symbolic,
+                                  standalone=standalone, shape=shape)
+    click.echo(text, file=output, nl=False)
 
 
 # ---- plot ----------------------------------------------------------------------------------------------
@@ -432,8 +424,10 @@ def latex(group, in_irrep, out_irrep, maximum_frequency, table, array, kernel, c
 @click.option("--dpi", default=90, show_default=True, type=click.IntRange(20, 600), help="Resolution of the PNG.")
 @diffop_options()
 def plot(group, in_spec, out_spec, kernel_size, max_elements, output, dpi, **diffop) -> None:
-    """A PNG of sampled basis filters: one image per element and matrix entry (needs the plot extra).
-    With --diffop, the stencils of the PDO basis.
+    """A PNG of sampled basis filters: one row per element (labelled with its number, ring, mu, gamma and, for
+    finite groups, t), one column per matrix entry [o, i], one colour scale centred on 0; identically zero
+    entries show as a grey "0" (needs the plot extra).  With --diffop, the stencils of the PDO basis
+    (labelled with their order n and Laplacian power p).
 
     \b
     Examples:
@@ -466,8 +460,8 @@ def plot(group, in_spec, out_spec, kernel_size, max_elements, output, dpi, **dif
         family = f"PDOs of order <= {params.maximum_order} ({params.discretization.method}), "
     chosen = sorted(set(np.linspace(0, len(basis) - 1, min(max_elements, len(basis))).round().astype(int).tolist()))
     title = (f"{G.name}: {rho_in.name} -> {rho_out.name}, {family}kernel size {kernel_size} ({len(chosen)} of "
-             f"{len(basis)} elements)")
-    plot_basis(basis, chosen, Path(output), title, dpi)
+             f"{len(basis)} elements, #: the number in basisgen inspect)")
+    plot_basis(basis, chosen, Path(output), title, dpi, finite=not G.continuous)
     click.echo(f"wrote {output}: {len(chosen)} of {len(basis)} elements, {rho_out.size * rho_in.size} image(s) each, "
                f"{format_size(Path(output).stat().st_size)}")
 
@@ -536,11 +530,10 @@ def demo(group, size, seed) -> None:
 
     t = time.perf_counter()
     psi = next(p for p in G.irreps if p.dim == 2)
-    formula = next(f for f in pair_latex(G, psi, psi) if f.endswith("t = 0"))
+    formula = next(f for f in pair_latex(G, psi, psi) if r"\cos" in f)
     ids = ",".join(map(str, psi.id))
     _step(f"4. a kernel formula: basisgen latex {G.name} --in {ids} --out {ids}", time.perf_counter() - t)
     click.echo(f"   {formula}")
-    click.echo(f"   with m = n = {psi.frequency} (the irreps' frequencies) and N = {G.rotation_order}")
     stats = store.stats
     click.echo(f"cache: {stats['computed']} bases computed, {stats['written']} written, {stats['disk_hits']} read from "
                f"disk, {stats['memo_hits']} from memory; it holds {len(store.entries())} entries, "

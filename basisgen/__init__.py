@@ -23,7 +23,8 @@ from .harmonics import HarmonicElement
 from .induced import coset_representatives, induced_representation, quotient_representation, regular_representation
 from .irreps import Irrep
 from .limits import LimitExceededError
-from .latex import element_latex, group_table_latex, kernel_latex, pair_latex
+from .latex import element_latex, group_table_latex, pair_latex
+from .layer_latex import kernel_latex
 from .pdo import PDOElement, derive_pdo_basis, verify_pdo
 from .pdo_sampling import DiffopParams, diffop_params, sample_diffop_basis
 from .polar import PolarBasis

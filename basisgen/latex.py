@@ -18,20 +18,30 @@ aliases).  SO(2) and O(2) have no aliasing and ignore both.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ._lazy import lazy_import
 from .derivation import _derive, check_bound, reference_frequency
+from .errors import InvalidTypeError
 from .groups import Group
-from .harmonics import HarmonicElement
+from .harmonics import HarmonicElement, _symbol
+from .latex_document import latex_document, legend
 from .irreps import Irrep
 
 sp = lazy_import("sympy")
 
-__all__ = ["element_latex", "kernel_latex", "pair_latex", "group_table_latex"]
+__all__ = ["element_latex", "pair_latex", "group_table_latex", "table_lines", "normal_form", "NormalForm",
+           "latex_symbols"]
 
-_KERNEL_SUM = (r"\kappa(r, \phi) = \sum_{i} w_{i} \exp\left(-\frac{(r - r_{i})^{2}}{2 \sigma_{i}^{2}}\right)"
-               r" A_{i}(\phi)")
+
+@lru_cache(maxsize=None)
+def latex_symbols() -> Dict[str, Any]:
+    """The sympy symbols of the printed formulas: the real angles ``phi`` and ``beta`` (those of
+    :meth:`HarmonicElement.matrix`) and the integers ``m``, ``n``, ``N``, ``t``."""
+    return {"phi": _symbol("phi"), "beta": _symbol("beta"),
+            **{name: sp.Symbol(name, integer=True) for name in ("m", "n", "N", "t")}}
 
 
 # ---- arguments ----------------------------------------------------------------------------------
@@ -119,34 +129,13 @@ def _is_zero(x: sp.Expr) -> bool:
     return x == 0 or sp.simplify(x) == 0
 
 
-def _theta_coefficients(element: HarmonicElement) -> Tuple[List[List[sp.Expr]], List[List[sp.Expr]]]:
-    """Per-entry coefficients (a, b) with ``A = a cos(theta) + b sin(theta)``, theta = mu phi' + gamma.
-
-    The element stores ``C cos(mu phi') + S sin(mu phi')``; rotating by gamma gives
-    ``a = C cos(gamma) - S sin(gamma)``, ``b = C sin(gamma) + S cos(gamma)``.  For mu = 0 only C is
-    determined, so the shape's template is used whenever it reproduces C (it always does for
-    derived elements); otherwise, and for mu != 0, the coefficients come from the data.
-    """
-    g = _expr(element.gamma)
-    cg, sg = sp.cos(g), sp.sin(g)
-    C, S = element.cos_coefficients, element.sin_coefficients
-    rows, cols = element.shape
-    if element.mu == 0:
-        a_t, b_t = _template((rows, cols), element.s)
-        if all(_is_zero(a_t[i][j] * cg + b_t[i][j] * sg - C[i][j]) for i in range(rows) for j in range(cols)):
-            return ([[sp.Integer(x) for x in r] for r in a_t], [[sp.Integer(x) for x in r] for r in b_t])
-    a = [[sp.expand(C[i][j] * cg - S[i][j] * sg) for j in range(cols)] for i in range(rows)]
-    b = [[sp.expand(C[i][j] * sg + S[i][j] * cg) for j in range(cols)] for i in range(rows)]
-    return a, b
-
-
 def _signed(term: str, first: bool) -> str:
     if first:
         return term
     return " - " + term[1:] if term.startswith("-") else " + " + term
 
 
-def _coefficient_term(c: sp.Expr, body: str) -> str:
+def _coefficient_term(c: "sp.Expr", body: str) -> str:
     if c == 1:
         return body
     if c == -1:
@@ -157,29 +146,140 @@ def _coefficient_term(c: sp.Expr, body: str) -> str:
     return f"{text} {body}"
 
 
-def _argument(element: HarmonicElement, symbolic: bool) -> str:
-    has_beta = element.out_irrep.group.has_reflection
-    angle = r"(\phi - \beta)" if has_beta else r"\phi"
-    if symbolic:
-        form = _frequency_form(element)
-        text = f"{form}{angle}" if " " not in form else f"({form}){angle}"
-    else:
-        mu = element.mu
-        if mu == 1:
-            text = angle[1:-1] if has_beta else angle
-        elif mu == -1:
-            text = "-" + angle
-        else:
-            text = f"{mu}{angle}"
-    gamma = _expr(element.gamma)
-    if gamma != 0:
-        text += " - " + sp.latex(-gamma) if gamma.could_extract_minus_sign() else " + " + sp.latex(gamma)
-    return text
+def _frequency(element: HarmonicElement, symbolic: bool) -> Tuple[str, "sp.Expr"]:
+    """The frequency's text and value: ``(m - n + tN)`` and its sympy expression in :func:`latex_symbols`
+    (symbolic), else ``|mu|`` (concrete: the sign goes into the sines by parity)."""
+    if not symbolic or (element.out_irrep.group.continuous and element.shape == (1, 1)):
+        # SO(2), O(2): between one-dimensional irreps (frequency 0) mu = m - n is always 0
+        return str(abs(element.mu)), sp.Integer(abs(element.mu))
+    form = _frequency_form(element)
+    m, n, N, t = (latex_symbols()[k] for k in "mnNt")
+    value = {"t": t, "m - n": m - n, "m + n": m + n, "m - n + tN": m - n + t * N,
+             "m + n + tN": m + n + t * N}[form]
+    return (form if " " not in form else f"({form})"), value
 
 
-def _entry(a: sp.Expr, b: sp.Expr, argument: str) -> str:
-    terms = [_coefficient_term(c, rf"\{f}({argument})") for c, f in ((a, "cos"), (b, "sin")) if not _is_zero(c)]
-    return "".join(_signed(t, i == 0) for i, t in enumerate(terms)) or "0"
+def _canonical_coefficients(element: HarmonicElement) -> Tuple[List[List["sp.Expr"]], List[List["sp.Expr"]]]:
+    """The coefficients ``(C, S)`` of ``cos(mu phi')`` and ``sin(mu phi')`` per entry, the phase folded in.
+
+    For mu != 0 they are the element's own.  For mu = 0 only C is determined (sin 0 = 0); S is then the
+    one the shape's template with the element's phase gives, so that an element with mu = 0 prints with the
+    same formula as its aliases with mu != 0 (one family of aliases, one formula).
+    """
+    C = [[_expr(c) for c in row] for row in element.cos_coefficients]
+    S = [[_expr(c) for c in row] for row in element.sin_coefficients]
+    if element.mu != 0:
+        return C, S
+    rows, cols = element.shape
+    g = _expr(element.gamma)
+    cg, sg = sp.cos(g), sp.sin(g)
+    a, b = _template((rows, cols), element.s)     # A = a cos(theta + gamma) + b sin(theta + gamma)
+    C_t = [[a[i][j] * cg + b[i][j] * sg for j in range(cols)] for i in range(rows)]
+    S_t = [[b[i][j] * cg - a[i][j] * sg for j in range(cols)] for i in range(rows)]
+    if all(_is_zero(C_t[i][j] - C[i][j]) for i in range(rows) for j in range(cols)):
+        return C_t, S_t
+    return C, S
+
+
+@dataclass(frozen=True)
+class NormalForm:
+    r"""An angular element in the printed normal form: ``factor * [sum of c cos(k phi') + s sin(k phi')]``.
+
+    ``phi'`` is ``phi - beta`` for groups with reflections, else ``phi``; ``k`` is ``|mu|`` (concrete, the
+    sign of mu moved into the sines: ``cos`` is even, ``sin`` odd) or the closed form in m, n, N, t
+    (symbolic).  Phases are folded into the coefficients (``cos(theta + pi/2) = -sin(theta)``), a scalar
+    common to every non-zero coefficient of a matrix is pulled out in front, and an element with k = 0 is
+    a constant matrix.  :meth:`matrix` is the sympy matrix of exactly what :meth:`latex` prints.
+
+    Examples
+    --------
+    >>> from basisgen import cyclic_group
+    >>> from basisgen.derivation import derive_angular_basis
+    >>> G = cyclic_group(8)
+    >>> A = derive_angular_basis(G, G.irrep(1), G.irrep(2), maximum_frequency=5)[0]
+    >>> (A.mu, A.gamma), normal_form(A).latex()
+    ((-7, 0), '\\begin{bmatrix} \\cos(7\\phi) & \\sin(7\\phi) \\\\ -\\sin(7\\phi) & \\cos(7\\phi) \\end{bmatrix}')
+    """
+
+    factor: "sp.Expr"
+    cos_coefficients: Tuple[Tuple["sp.Expr", ...], ...]
+    sin_coefficients: Tuple[Tuple["sp.Expr", ...], ...]
+    frequency_text: str
+    frequency: "sp.Expr"
+    reflection: bool
+
+    @property
+    def constant(self) -> bool:
+        return self.frequency == 0
+
+    def angle(self) -> "sp.Expr":
+        """``phi'``: the symbol phi, minus beta for groups with reflections."""
+        phi, beta = latex_symbols()["phi"], latex_symbols()["beta"]
+        return phi - beta if self.reflection else phi
+
+    def matrix(self) -> "sp.Matrix":
+        """The sympy matrix in :func:`latex_symbols` (phi, beta, and m, n, N, t in symbolic mode) that :meth:`latex` prints."""
+        theta = self.frequency * self.angle()
+        C, S = sp.Matrix(self.cos_coefficients), sp.Matrix(self.sin_coefficients)
+        if self.constant:
+            return self.factor * C
+        return self.factor * (C * sp.cos(theta) + S * sp.sin(theta))
+
+    def _argument(self) -> str:
+        angle = r"(\phi - \beta)" if self.reflection else r"\phi"
+        if self.frequency_text == "1":
+            return angle[1:-1] if self.reflection else angle
+        return self.frequency_text + angle
+
+    def _entry(self, c: "sp.Expr", s: "sp.Expr") -> str:
+        if self.constant:
+            return sp.latex(c)
+        argument = self._argument()
+        terms = [_coefficient_term(x, rf"\{f}({argument})") for x, f in ((c, "cos"), (s, "sin")) if not _is_zero(x)]
+        return "".join(_signed(t, i == 0) for i, t in enumerate(terms)) or "0"
+
+    def latex(self) -> str:
+        """The LaTeX (math mode, no ``$``): a ``bmatrix`` for matrices, a plain expression for 1x1."""
+        entries = [[self._entry(c, s) for c, s in zip(rc, rs)]
+                   for rc, rs in zip(self.cos_coefficients, self.sin_coefficients)]
+        body = _layout(entries)
+        if self.factor == 1:
+            return body
+        if self.factor == -1:
+            return "-" + body
+        return _coefficient_term(self.factor, body)
+
+
+def _common_factor(values: Sequence["sp.Expr"]) -> "sp.Expr":
+    """The scalar to pull out of a matrix: the magnitude shared by all non-zero ``values`` (1 if they differ),
+    negative when every one of them is negative."""
+    nonzero = [v for v in values if not _is_zero(v)]
+    if not nonzero:
+        return sp.Integer(1)
+    magnitudes = {sp.nsimplify(sp.Abs(v)) for v in nonzero}
+    factor = magnitudes.pop() if len(magnitudes) == 1 else sp.Integer(1)
+    if all(v.could_extract_minus_sign() for v in nonzero):
+        factor = -factor
+    return factor
+
+
+def normal_form(element: HarmonicElement, symbolic: bool = False) -> NormalForm:
+    """The :class:`NormalForm` that :func:`element_latex` prints for ``element``."""
+    if not isinstance(element, HarmonicElement):
+        raise InvalidTypeError(f"element must be a HarmonicElement, got {type(element).__name__}")
+    C, S = _canonical_coefficients(element)
+    text, frequency = _frequency(element, symbolic)
+    if not symbolic and element.mu < 0:
+        S = [[-x for x in row] for row in S]
+    if frequency == 0:
+        S = [[sp.Integer(0) for _ in row] for row in S]
+    factor = sp.Integer(1)
+    if element.shape != (1, 1):
+        factor = _common_factor([x for M in (C, S) for row in M for x in row])
+        C = [[sp.nsimplify(x / factor) for x in row] for row in C]
+        S = [[sp.nsimplify(x / factor) for x in row] for row in S]
+    return NormalForm(factor, tuple(map(tuple, C)), tuple(map(tuple, S)), text, frequency,
+                      element.out_irrep.group.has_reflection)
 
 
 def _layout(entries: List[List[str]]) -> str:
@@ -188,8 +288,11 @@ def _layout(entries: List[List[str]]) -> str:
     return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in entries) + r" \end{bmatrix}"
 
 
-def element_latex(element: HarmonicElement, symbolic: bool = True) -> str:
+def element_latex(element: HarmonicElement, symbolic: bool = False) -> str:
     r"""One angular basis element as LaTeX (math mode, no ``$``), equal to ``element.matrix(phi, beta)``.
+
+    Written in the simplest form (:class:`NormalForm`): cosines and sines of a non-negative multiple of
+    ``phi`` (``phi - beta`` with reflections), the phase folded into their signs, a common scalar in front.
 
     Parameters
     ----------
@@ -197,7 +300,7 @@ def element_latex(element: HarmonicElement, symbolic: bool = True) -> str:
         A derived :class:`~basisgen.harmonics.HarmonicElement`.
     symbolic:
         If true, write the frequency in closed form in m (output frequency), n (input frequency), N and
-        t, and keep the phase gamma; otherwise substitute the integers (constant entries for mu = 0).
+        t; otherwise (default) substitute the integers (constant entries for mu = 0).
 
     Returns
     -------
@@ -210,23 +313,15 @@ def element_latex(element: HarmonicElement, symbolic: bool = True) -> str:
     >>> from basisgen import cyclic_group
     >>> from basisgen.derivation import derive_angular_basis
     >>> G = cyclic_group(8)
-    >>> A = derive_angular_basis(G, G.irrep(1), G.irrep(2), maximum_frequency=5)[2]
+    >>> A = derive_angular_basis(G, G.irrep(1), G.irrep(2), maximum_frequency=5)[5]
+    >>> (A.mu, A.s, A.gamma)
+    (3, 1, pi/2)
     >>> element_latex(A)
-    '\\begin{bmatrix} \\cos((m + n + tN)\\phi) & \\sin((m + n + tN)\\phi) \\\\ \\sin((m + n + tN)\\phi) & -\\cos((m + n + tN)\\phi) \\end{bmatrix}'
-    >>> element_latex(A, symbolic=False)
-    '\\begin{bmatrix} \\cos(3\\phi) & \\sin(3\\phi) \\\\ \\sin(3\\phi) & -\\cos(3\\phi) \\end{bmatrix}'
+    '\\begin{bmatrix} -\\sin(3\\phi) & \\cos(3\\phi) \\\\ \\cos(3\\phi) & \\sin(3\\phi) \\end{bmatrix}'
+    >>> element_latex(A, symbolic=True)
+    '\\begin{bmatrix} -\\sin((m + n + tN)\\phi) & \\cos((m + n + tN)\\phi) \\\\ \\cos((m + n + tN)\\phi) & \\sin((m + n + tN)\\phi) \\end{bmatrix}'
     """
-    if not isinstance(element, HarmonicElement):
-        raise ValueError(f"element must be a HarmonicElement, got {element!r}")
-    a, b = _theta_coefficients(element)
-    rows, cols = element.shape
-    if not symbolic and element.mu == 0:
-        g = _expr(element.gamma)
-        entries = [[sp.latex(sp.expand(a[i][j] * sp.cos(g) + b[i][j] * sp.sin(g))) for j in range(cols)]
-                   for i in range(rows)]
-        return _layout(entries)
-    argument = _argument(element, symbolic)
-    return _layout([[_entry(a[i][j], b[i][j], argument) for j in range(cols)] for i in range(rows)])
+    return normal_form(element, symbolic).latex()
 
 
 # ---- families of aliases ---------------------------------------------------------------------------
@@ -288,19 +383,24 @@ def _uses_t(group: Group) -> bool:
 
 # ---- public: pairs, kernels, tables ------------------------------------------------------------------
 def pair_latex(group: Group, in_irrep: Any, out_irrep: Any, maximum_frequency: Optional[int] = None,
-               maximum_offset: Optional[int] = None, symbolic: bool = True) -> List[str]:
+               maximum_offset: Optional[int] = None, symbolic: bool = False) -> List[str]:
     r"""One formula per angular element of the pair ``in_irrep -> out_irrep``, in e2cnn's order.
 
-    Each formula reads ``A_{i}(\phi) = ...`` (math mode, no ``$``); in symbolic mode the element's
-    offset ``t`` follows.  Irreps are :class:`Irrep` objects of ``group`` or their ids.  An empty list
-    means the constraint admits only the zero kernel (within the band, for finite groups).
+    Each formula reads ``A_{i}(\phi) = ...`` (math mode, no ``$``), with the pair's values (default) or in
+    closed form in m, n, N, t (``symbolic=True``; then the element's offset ``t`` follows).  Irreps are
+    :class:`Irrep` objects of ``group`` or their ids.  An empty list means the constraint admits only the
+    zero kernel (within the band, for finite groups).
 
     Examples
     --------
     >>> from basisgen import dihedral_group
     >>> G = dihedral_group(4)
-    >>> pair_latex(G, (1, 1), (1, 0), maximum_frequency=3, symbolic=False)
-    ['A_{1}(\\phi) = \\begin{bmatrix} \\cos(-3(\\phi - \\beta) + \\frac{\\pi}{2}) & \\sin(-3(\\phi - \\beta) + \\frac{\\pi}{2}) \\end{bmatrix}', 'A_{2}(\\phi) = \\begin{bmatrix} \\cos(\\phi - \\beta + \\frac{\\pi}{2}) & \\sin(\\phi - \\beta + \\frac{\\pi}{2}) \\end{bmatrix}']
+    >>> for formula in pair_latex(G, (1, 1), (1, 0), maximum_frequency=3):
+    ...     print(formula)
+    A_{1}(\phi) = \begin{bmatrix} \sin(3(\phi - \beta)) & \cos(3(\phi - \beta)) \end{bmatrix}
+    A_{2}(\phi) = \begin{bmatrix} -\sin(\phi - \beta) & \cos(\phi - \beta) \end{bmatrix}
+    >>> pair_latex(G, (1, 1), (1, 0), maximum_frequency=3, symbolic=True)[0]
+    'A_{1}(\\phi) = \\begin{bmatrix} -\\sin((m + n + tN)(\\phi - \\beta)) & \\cos((m + n + tN)(\\phi - \\beta)) \\end{bmatrix}, \\qquad t = -1'
     """
     psi_in, psi_out, F, T, elements = _elements(group, in_irrep, out_irrep, maximum_frequency, maximum_offset)
     out = []
@@ -312,64 +412,82 @@ def pair_latex(group: Group, in_irrep: Any, out_irrep: Any, maximum_frequency: O
     return out
 
 
-def kernel_latex(group: Group, in_irrep: Any, out_irrep: Any, maximum_frequency: Optional[int] = None,
-                 maximum_offset: Optional[int] = None, symbolic: bool = True) -> str:
-    r"""The full kernel ``kappa(r, phi) = sum_i w_i exp(-(r - r_i)^2 / (2 sigma_i^2)) A_i(phi)`` of a pair.
+def _pair_label(group: Group, psi: Irrep, letter: str) -> str:
+    r"""``\psi_{1}\ (n = 1)``: one irrep as a table labels it (no frequency for N = 1, where mu = t)."""
+    if group.rotation_order == 1:
+        return _irrep_latex(psi)
+    return _irrep_latex(psi) + rf"\ ({letter} = {psi.frequency})"
 
-    Each basis function ``i`` pairs a Gaussian ring (radius ``r_i``, width ``sigma_i``)
-    with an angular element ``A_i``.  In symbolic mode the elements are grouped into families of
-    aliases, one line each, with the set of offsets t (e.g. ``t \in \mathbb{Z},\ |m - n + tN| \le F``)
-    and the values of m, n, N, F on the last line; otherwise every element gets its own line.  The
-    result is an ``aligned`` environment (math mode, no ``$``); ``\kappa(r, \phi) = 0`` for an empty pair.
+
+def _kind(group: Group, psi: Irrep) -> Tuple[Any, Dict[str, str]]:
+    """The kind of an irrep, as the tables of the paper's appendix tell them apart: each one-dimensional
+    irrep is a kind of its own (its frequency written ``N/2`` where it is N/2), the two-dimensional ones
+    are one kind (frequency n or m).  Returns a key and the label as input (``n``) and as output (``m``)."""
+    N = group.rotation_order
+    if psi.dim == 2:
+        head = "1," if group.has_reflection else ""
+        bound = "0 < {v} < N/2" if N is not None else "{v} > 0"
+        return ("2",), {v: rf"\psi_{{{head}{v}}}\ ({bound.format(v=v)})" for v in "nm"}
+    if N == 1:
+        return ("1",) + psi.id, {v: _irrep_latex(psi) for v in "nm"}
+    frequency = "N/2" if N is not None and 2 * psi.frequency == N else str(psi.frequency)
+    ids = ",".join([str(i) for i in psi.id[:-1]] + [frequency])
+    return ("1",) + psi.id, {v: rf"\psi_{{{ids}}}\ ({v} = {frequency})" for v in "nm"}
+
+
+def _cells(group: Group, psi_in: Irrep, psi_out: Irrep, F: Optional[int], T: Optional[int],
+           symbolic: bool) -> List[List[str]]:
+    """The formula and offset condition of each family (symbolic) or element (concrete) of one pair."""
+    elements = _derive(group, psi_in, psi_out, F, T)
+    if symbolic:
+        cells = [[f, _index_set(m, F, T) if _uses_t(group) else ""] for f, m in _families(elements)]
+    else:
+        cells = [[element_latex(e), f"t = {e.t}" if _uses_t(group) else ""] for e in elements]
+    return [c if _uses_t(group) else c[:1] for c in cells or [["0", ""]]]
+
+
+def _table_rows(group: Group, F: Optional[int], T: Optional[int], symbolic: bool) -> List[List[str]]:
+    """Rows ``[input, output, formula(, offsets)]``, input irrep outermost; a row's pair labels are empty when
+    it continues the pair above.  Symbolic tables have one block of rows per kind of irrep pair
+    (:func:`_kind`), written in m and n, unless the pairs of a kind differ (then one block per pair);
+    concrete tables one block per pair."""
+    blocks: Dict[Any, List[Tuple[Irrep, Irrep, List[List[str]]]]] = {}
+    for psi_in in group.irreps:
+        for psi_out in group.irreps:
+            key = (_kind(group, psi_in)[0], _kind(group, psi_out)[0]) if symbolic else (psi_in, psi_out)
+            blocks.setdefault(key, []).append((psi_in, psi_out, _cells(group, psi_in, psi_out, F, T, symbolic)))
+    rows = []
+    for members in blocks.values():
+        psi_in, psi_out, cells = members[0]
+        if symbolic and all(c == cells for _, _, c in members):
+            labels = [[_kind(group, psi_in)[1]["n"], _kind(group, psi_out)[1]["m"], cells]]
+        else:
+            labels = [[_pair_label(group, i, "n"), _pair_label(group, o, "m"), c] for i, o, c in members]
+        for first_in, first_out, block in labels:
+            rows += [([first_in, first_out] if k == 0 else ["", ""]) + cell for k, cell in enumerate(block)]
+    return rows
+
+
+def table_lines(group: Group, maximum_frequency: Optional[int] = None, maximum_offset: Optional[int] = None,
+                symbolic: bool = True) -> List[str]:
+    r""":func:`group_table_latex`'s rows as one formula per line, each prefixed with its pair:
+    ``\psi_{n}\ (0 < n < N/2) \to \psi_{m}\ (0 < m < N/2):\quad A(\phi) = ..., \qquad t \in ...``.
 
     Examples
     --------
     >>> from basisgen import so2_group
-    >>> print(kernel_latex(so2_group(3), 1, 0))
-    \begin{aligned}
-    \kappa(r, \phi) &= \sum_{i} w_{i} \exp\left(-\frac{(r - r_{i})^{2}}{2 \sigma_{i}^{2}}\right) A_{i}(\phi), \qquad A_{i} \in \{A^{(1)}, A^{(2)}\} \\
-    A^{(1)}(\phi) &= \begin{bmatrix} \cos((m + n)\phi) & \sin((m + n)\phi) \end{bmatrix} \\
-    A^{(2)}(\phi) &= \begin{bmatrix} \cos((m + n)\phi + \frac{\pi}{2}) & \sin((m + n)\phi + \frac{\pi}{2}) \end{bmatrix} \\
-    & \text{with } m = 0,\ n = 1
-    \end{aligned}
+    >>> print("\n".join(table_lines(so2_group(1))[:2]))
+    \psi_{0}\ (n = 0) \to \psi_{0}\ (m = 0):\quad A(\phi) = 1
+    \psi_{0}\ (n = 0) \to \psi_{m}\ (m > 0):\quad A(\phi) = \begin{bmatrix} \cos((m + n)\phi) \\ \sin((m + n)\phi) \end{bmatrix}
     """
-    psi_in, psi_out, F, T, elements = _elements(group, in_irrep, out_irrep, maximum_frequency, maximum_offset)
-    if not elements:
-        return r"\kappa(r, \phi) = 0"
-    if symbolic:
-        families = _families(elements)
-        sub = "_{t}" if _uses_t(group) else ""
-        names = [f"A^{{({k})}}{sub}" for k in range(1, len(families) + 1)]
-        lines = []
-        for name, (formula, members) in zip(names, families):
-            line = rf"{name}(\phi) &= {formula}"
-            if _uses_t(group):
-                line += r", \qquad " + _index_set(members, F, T)
-            lines.append(line)
-        lines.append(r"& \text{with } " + _parameters(group, psi_in, psi_out, F, T))
-    else:
-        names = [f"A_{{{k}}}" for k in range(1, len(elements) + 1)]
-        lines = [rf"{name}(\phi) &= {element_latex(e, False)}" for name, e in zip(names, elements)]
-    listed = names if len(names) <= 4 else [names[0], r"\dots", names[-1]]
-    head = _KERNEL_SUM.replace(" = ", " &= ", 1) + r", \qquad A_{i} \in \{" + ", ".join(listed) + r"\}"
-    return "\\begin{aligned}\n" + " \\\\\n".join([head] + lines) + "\n\\end{aligned}"
-
-
-def _table_rows(group: Group, F: Optional[int], T: Optional[int], symbolic: bool) -> List[List[str]]:
-    rows = []
-    for psi_in in group.irreps:
-        for psi_out in group.irreps:
-            first = [_irrep_latex(psi_in), _irrep_latex(psi_out)]
-            if group.rotation_order != 1:   # with N = 1, mu = t: m and n play no role
-                first = [first[0] + rf"\ (n = {psi_in.frequency})", first[1] + rf"\ (m = {psi_out.frequency})"]
-            elements = _derive(group, psi_in, psi_out, F, T)
-            if symbolic:
-                cells = [[f, _index_set(m, F, T) if _uses_t(group) else ""] for f, m in _families(elements)]
-            else:
-                cells = [[element_latex(e, False), f"t = {e.t}" if _uses_t(group) else ""] for e in elements]
-            for k, cell in enumerate(cells or [["0", ""]]):
-                rows.append((first if k == 0 else ["", ""]) + (cell if _uses_t(group) else cell[:1]))
-    return rows
+    group = _check_group(group)
+    F, T = _bounds(group, maximum_frequency, maximum_offset)
+    lines, pair = [], ""
+    for row in _table_rows(group, F, T, symbolic):
+        if row[0]:
+            pair = rf"{row[0]} \to {row[1]}:\quad "
+        lines.append(pair + r"A(\phi) = " + row[2] + "".join(r", \qquad " + c for c in row[3:] if c))
+    return lines
 
 
 def _array(rows: List[List[str]], header: List[str]) -> str:
@@ -380,16 +498,17 @@ def _array(rows: List[List[str]], header: List[str]) -> str:
 
 
 def _command(group: Group, maximum_frequency: Any, maximum_offset: Any, symbolic: bool) -> str:
-    """The call that reproduces a standalone table, escaped for ``\\texttt``."""
+    """The call that reproduces a standalone table."""
     name = repr(group.name) + (f", maximum_frequency={group.maximum_frequency}" if group.continuous else "")
     bounds = (("maximum_frequency", maximum_frequency), ("maximum_offset", maximum_offset))
     args = [f"group_from_name({name})"] + [f"{k}={v!r}" for k, v in bounds if v is not None]
     args += ["standalone=True"] + ([] if symbolic else ["symbolic=False"])
-    return ("basisgen.latex.group_table_latex(" + ", ".join(args) + ")").replace("_", "\\_")
+    return "basisgen.latex.group_table_latex(" + ", ".join(args) + ")"
 
 
 def group_table_latex(group: Group, maximum_frequency: Optional[int] = None, standalone: bool = False,
-                      maximum_offset: Optional[int] = None, symbolic: bool = True) -> str:
+                      maximum_offset: Optional[int] = None, symbolic: bool = True, *,
+                      command: Optional[str] = None) -> str:
     r"""The angular bases of all irrep pairs of ``group``, as a table (cf. Weiler & Cesa 2019, appendix).
 
     One row per family of aliases (symbolic) or per element (concrete), grouped by pair, input irrep
@@ -407,7 +526,10 @@ def group_table_latex(group: Group, maximum_frequency: Optional[int] = None, sta
         If true, return a complete compilable document (``article``, ``amsmath``, ``amssymb``);
         otherwise a math-mode ``array`` (no ``$``) that KaTeX renders.
     symbolic:
-        Entries in closed form in m, n, N, t (default), or with the integers substituted.
+        One block of rows per kind of irrep pair in closed form in m, n, N, t (default), or one per pair with the
+        integers substituted.
+    command:
+        The command a standalone document names as its source (default: this function's call).
 
     Examples
     --------
@@ -452,9 +574,6 @@ def group_table_latex(group: Group, maximum_frequency: Optional[int] = None, sta
         if not chunks or (row[0] and len(chunks[-1]) >= 15):
             chunks.append([])
         chunks[-1].append(row)
-    displays = "\n".join("\\[\n" + _array(chunk, header) + "\n\\]" for chunk in chunks)
-    return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\usepackage[margin=1.5cm,landscape]{geometry}\n"
-            "\\begin{document}\n\\footnotesize\n"
-            f"\\section*{{Steerable kernel bases of {group.name}}}\n"
-            f"Generated by \\texttt{{{_command(group, maximum_frequency, maximum_offset, symbolic)}}}.\n"
-            f"\\[\n{caption}\n\\]\n" + displays + "\n\\end{document}\n")
+    command = command or _command(group, maximum_frequency, maximum_offset, symbolic)
+    return latex_document(f"Steerable kernel bases of {group.name}", command,
+                          [caption] + [_array(chunk, header) for chunk in chunks], legend(group, symbolic))

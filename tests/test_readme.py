@@ -54,3 +54,22 @@ def test_pdo_snippet_and_latex_block():
     text = re.search(r"\$ basisgen latex C4 --in 0 --out 0 --diffop --maximum-order 4\n(.*?)```", README, re.S).group(1)
     G = cyclic_group(4)
     assert text.strip() == pdo_basis_latex(G, G.irrep(0), G.irrep(0), maximum_order=4).strip()
+
+
+def test_every_latex_command_shown_prints_what_the_readme_says():
+    """Each ``$ basisgen latex ...`` in a text block of the README, run through the command line, prints exactly
+    the lines that follow it (up to the next ``$`` line or the end of the block)."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from basisgen import cli
+    shown = []
+    for block in re.findall(r"```text\n(.*?)```", README, flags=re.S):
+        for command, output in re.findall(r"^\$ basisgen (latex .*?)\n(.*?)(?=^\$ |\Z)", block, flags=re.S | re.M):
+            shown.append((command, output))
+    assert len(shown) >= 4
+    for command, output in shown:
+        result = CliRunner().invoke(cli.main, shlex.split(command))
+        assert result.exit_code == 0, (command, result.output)
+        assert result.stdout.strip() == output.strip(), f"README is stale: basisgen {command}"

@@ -61,8 +61,8 @@ def test_the_trivial_pair_of_c4_reads_as_the_laplacian_and_the_order_4_harmonics
         "1", r"\Delta", r"\Delta^{2}", r"\Delta^{3}",
         r"\partial_x^{4} - 6 \partial_x^{2} \partial_y^{2} + \partial_y^{4}",
         r"\Delta \left(\partial_x^{4} - 6 \partial_x^{2} \partial_y^{2} + \partial_y^{4}\right)",
-        r"4 \partial_x^{3} \partial_y - 4 \partial_x \partial_y^{3}",
-        r"\Delta \left(4 \partial_x^{3} \partial_y - 4 \partial_x \partial_y^{3}\right)"]
+        r"4 \left(\partial_x^{3} \partial_y - \partial_x \partial_y^{3}\right)",
+        r"4 \Delta \left(\partial_x^{3} \partial_y - \partial_x \partial_y^{3}\right)"]
 
 
 def test_a_single_term_keeps_its_coefficient_in_front_of_the_laplacian():
@@ -153,7 +153,8 @@ def test_the_standalone_document_is_complete_and_balanced():
     D = bg.dihedral_group(4)
     doc = pdo_basis_latex(D, (1, 1), (1, 1), maximum_order=3, standalone=True)
     assert doc.startswith(r"\documentclass{article}") and doc.rstrip().endswith(r"\end{document}")
-    assert doc.count(r"\begin{align*}") == doc.count(r"\end{align*}") == 1
+    assert doc.count(r"\begin{aligned}") == doc.count(r"\end{aligned}") == 1
+    assert r"\item[$\partial_x, \partial_y, \Delta$]" in doc and "counter-clockwise" in doc     # the legend
     assert doc.count(r"\begin{pmatrix}") == doc.count(r"\end{pmatrix}") == len(_basis(D, (1, 1), (1, 1), 3))
     assert doc.count("{") == doc.count(r"\{") + doc.count("}") - doc.count(r"\}")
     assert r"\beta = 0" in doc and "pdo\\_basis\\_latex(group\\_from\\_name('D4'), (1, 1), (1, 1)" in doc

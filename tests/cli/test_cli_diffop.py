@@ -10,27 +10,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import basisgen as bg
-from basisgen import cache, cli
+from basisgen import cache
 from basisgen.families import e2cnn_attributes, sample
 from basisgen.pdo_latex import pdo_basis_latex
 from basisgen.pdo_sampling import diffop_params
 from basisgen.representation import Representation
-
-
-@pytest.fixture
-def cache_dir(private_cache, monkeypatch):
-    """The test's own cache directory, the one the command's caches open too."""
-    monkeypatch.setenv("BASISGEN_CACHE", str(private_cache))
-    return Path(private_cache)
-
-
-def run(*args, code=0):
-    result = CliRunner().invoke(cli.main, [str(a) for a in args])
-    assert result.exit_code == code, (args, result.output, result.exception)
-    return result
+from cli_runner import run
 
 
 def irrep(G, *ids):
