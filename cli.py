@@ -530,7 +530,9 @@ def demo(group, size, seed) -> None:
 
     t = time.perf_counter()
     psi = next(p for p in G.irreps if p.dim == 2)
-    formula = next(f for f in pair_latex(G, psi, psi) if r"\cos" in f)
+    elements = derive_angular_basis(G, psi, psi, G.rotation_order)     # latex's default band limit F = N
+    lowest = min(range(len(elements)), key=lambda i: (elements[i].mu == 0, abs(elements[i].mu)))
+    formula = pair_latex(G, psi, psi)[lowest]      # the element of the lowest non-zero frequency
     ids = ",".join(map(str, psi.id))
     _step(f"4. a kernel formula: basisgen latex {G.name} --in {ids} --out {ids}", time.perf_counter() - t)
     click.echo(f"   {formula}")

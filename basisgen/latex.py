@@ -1,20 +1,26 @@
 """Typeset derived kernel bases as LaTeX (docs/math.md, "The angular elements"), for KaTeX and amsmath.
 
-Every angular element is written in one of the four shapes of that section, as cosines and sines of
-``mu (phi - beta) + gamma`` (``phi`` alone for groups without reflections, where beta plays no role).
-In *symbolic* mode the frequency is written in closed form in the output frequency ``m``, the input
+Every angular element is printed in one normal form (:class:`NormalForm`), the same for every group:
+cosines and sines of a multiple of ``phi' = phi - beta`` (``phi`` alone for groups without reflections,
+where beta plays no role), the phase gamma folded into their signs (``cos(theta + pi/2) = -sin(theta)``),
+and a scalar common to a matrix's entries in front of it.  In *concrete* mode (the default of
+:func:`pair_latex` and :func:`element_latex`) the multiple is ``|mu|``, the sign of mu moved into the sines
+by parity.  In *symbolic* mode it is written in closed form in the output frequency ``m``, the input
 frequency ``n``, the number of rotations ``N`` and the aliasing offset ``t``, exactly as
 :func:`~basisgen.derivation.reference_frequency` counts it (``mu = m - n + tN``, ``m + n + tN``; no
 ``tN`` for SO(2) and O(2); just ``t`` for the flip and trivial groups, whose irreps all have frequency
-0).  In *concrete* mode the integers are substituted.  The entries are read off each element's exact
-coefficients, so a formula always equals ``element.matrix(phi, beta)``.
+0).  The entries are read off each element's exact coefficients, and :meth:`NormalForm.matrix` is the
+sympy matrix of what is printed, so the tests compare it with ``element.matrix(phi, beta)`` exactly.
 
-The output uses only commands that both KaTeX and amsmath/amssymb know: ``bmatrix``, ``aligned`` and
-``array`` environments, ``\\cos``, ``\\sin``, ``\\frac``, ``\\mathbb``, ``\\text``...
+Tables (:func:`group_table_latex`, :func:`table_lines`) are symbolic by default with one block of rows per
+kind of irrep pair (the paper's appendix), or concrete with one block per pair.  The output uses only
+commands that both KaTeX and amsmath/amssymb know: ``bmatrix``, ``aligned`` and ``array`` environments,
+``\\cos``, ``\\sin``, ``\\frac``, ``\\mathbb``, ``\\text``...
 
 Finite groups need a band limit ``F`` to enumerate the aliases ``t``: when neither
 ``maximum_frequency`` nor ``maximum_offset`` is given, ``F`` defaults to ``N`` (one full period of
-aliases).  SO(2) and O(2) have no aliasing and ignore both.
+aliases).  SO(2) and O(2) have no aliasing and ignore both.  The kernel a layer samples (rings, widths,
+per-ring cutoffs) is :func:`basisgen.layer_latex.kernel_latex`.
 """
 from __future__ import annotations
 
@@ -196,9 +202,11 @@ class NormalForm:
     >>> from basisgen import cyclic_group
     >>> from basisgen.derivation import derive_angular_basis
     >>> G = cyclic_group(8)
-    >>> A = derive_angular_basis(G, G.irrep(1), G.irrep(2), maximum_frequency=5)[0]
-    >>> (A.mu, A.gamma), normal_form(A).latex()
-    ((-7, 0), '\\begin{bmatrix} \\cos(7\\phi) & \\sin(7\\phi) \\\\ -\\sin(7\\phi) & \\cos(7\\phi) \\end{bmatrix}')
+    >>> A = derive_angular_basis(G, G.irrep(1), G.irrep(2), maximum_frequency=5)[4]
+    >>> (A.mu, A.s, A.gamma)      # R(-5 phi + pi/2) X
+    (-5, 1, pi/2)
+    >>> normal_form(A).latex()
+    '\\begin{bmatrix} \\sin(5\\phi) & \\cos(5\\phi) \\\\ \\cos(5\\phi) & -\\sin(5\\phi) \\end{bmatrix}'
     """
 
     factor: "sp.Expr"
@@ -541,8 +549,8 @@ def group_table_latex(group: Group, maximum_frequency: Optional[int] = None, sta
     \text{in} & \text{out} & A(\phi) & t \\
     \hline
     \psi_{0} & \psi_{0} & \cos(t(\phi - \beta)) & t \in \mathbb{Z},\ 0 \le t \le F \\
-    \psi_{0} & \psi_{1} & \cos(t(\phi - \beta) + \frac{\pi}{2}) & t \in \mathbb{Z},\ 0 < t \le F \\
-    \psi_{1} & \psi_{0} & \cos(t(\phi - \beta) + \frac{\pi}{2}) & t \in \mathbb{Z},\ 0 < t \le F \\
+    \psi_{0} & \psi_{1} & -\sin(t(\phi - \beta)) & t \in \mathbb{Z},\ 0 < t \le F \\
+    \psi_{1} & \psi_{0} & -\sin(t(\phi - \beta)) & t \in \mathbb{Z},\ 0 < t \le F \\
     \psi_{1} & \psi_{1} & \cos(t(\phi - \beta)) & t \in \mathbb{Z},\ 0 \le t \le F
     \end{array}
     \end{array}

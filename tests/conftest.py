@@ -35,3 +35,14 @@ def module_cache(tmp_path_factory):
     """:func:`private_cache` shared by the tests of one module (``usefixtures("module_cache")``): for modules whose
     many tests build the same layers, so that each basis is derived once per module, not once per test."""
     yield from _private_cache(tmp_path_factory.mktemp("basis-cache"))
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """An empty cache directory named by BASISGEN_CACHE (the one every cache that a command or the test opens
+    uses), and no process-wide cache object left over: for the command-line tests."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("BASISGEN_CACHE", str(directory))
+    cache.set_default_cache(None)
+    yield directory
+    cache.set_default_cache(None)

@@ -157,13 +157,20 @@ def _exactly_zero(matrix: sp.Matrix) -> bool:
     return all(sp.expand(sp.expand(x).rewrite(sp.exp)) == 0 for x in matrix)
 
 
+def _slow_above_5(group, F):
+    """N = 6 and 8 take 1-2 s each: in the full suite only."""
+    marks = [pytest.mark.slow] if (group.rotation_order or 0) > 5 else []
+    return pytest.param(group, F, marks=marks, id=group.name)
+
+
 SIMPLEST_GROUPS = ([(bg.trivial_group(), 4), (bg.flip_group(), 4)]
                    + [(bg.cyclic_group(N), 2 * N) for N in (2, 3, 4, 5, 6, 8)]
                    + [(bg.dihedral_group(N), 2 * N) for N in (1, 2, 3, 4, 5, 6, 8)]
                    + [(bg.so2_group(4), None), (bg.o2_group(4), None)])
+SIMPLEST_GROUPS = [_slow_above_5(group, F) for group, F in SIMPLEST_GROUPS]
 
 
-@pytest.mark.parametrize("group, F", SIMPLEST_GROUPS, ids=lambda x: getattr(x, "name", str(x)))
+@pytest.mark.parametrize("group, F", SIMPLEST_GROUPS)
 def test_printed_forms_are_simplest_and_symbolically_equal(group, F):
     """Every element of every pair up to the band limit F = 2N: the normal form that is printed equals the derived
     element as a sympy expression (exactly), the LaTeX read back equals the normal form, and the text has no

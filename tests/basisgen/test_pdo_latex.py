@@ -14,6 +14,7 @@ import basisgen as bg
 from basisgen.errors import InvalidTypeError
 from basisgen.pdo import derive_pdo_basis
 from basisgen.pdo_latex import pdo_basis_latex, pdo_element_latex, pdo_factors
+from latex_reader import unfold_fractions
 
 X, Y = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
 BETA = sp.Symbol("beta", real=True)
@@ -22,13 +23,7 @@ TRANSFORMS = standard_transformations + (implicit_multiplication_application,)
 
 # ---- the reader (the second method) -------------------------------------------------------------------
 def _scalar(text: str) -> sp.Expr:
-    s = text.replace(r"\left(", "(").replace(r"\right)", ")")
-    while True:     # innermost \frac and \sqrt first
-        t = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"((\1)/(\2))", s)
-        t = re.sub(r"\\sqrt\{([^{}]*)\}", r"sqrt(\1)", t)
-        if t == s:
-            break
-        s = t
+    s = unfold_fractions(text.replace(r"\left(", "(").replace(r"\right)", ")"))
     s = s.replace(r"\cos", " cos").replace(r"\sin", " sin").replace(r"\beta", " beta ")
     s = s.replace(r"\partial_x", " x ").replace(r"\partial_y", " y ").replace(r"\Delta", " (x**2 + y**2) ")
     s = s.replace("^{", "**(").replace("{", "(").replace("}", ")")

@@ -15,15 +15,20 @@ LOCALS = {"phi": PHI, "beta": BETA, "m": M, "n": N_, "N": NN, "t": T_, "a": A_, 
           "cos": sp.cos, "sin": sp.sin, "sqrt": sp.sqrt}
 
 
-def expression(text: str) -> sp.Expr:
-    """One scalar LaTeX expression as sympy."""
-    s = text.strip()
-    while True:   # innermost \frac and \sqrt first
+def unfold_fractions(text: str) -> str:
+    """``\\frac{a}{b}`` as ``((a)/(b))`` and ``\\sqrt{a}`` as ``sqrt(a)``, innermost first."""
+    s = text
+    while True:
         new = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"((\1)/(\2))", s)
         new = re.sub(r"\\sqrt\{([^{}]*)\}", r"sqrt(\1)", new)
         if new == s:
-            break
+            return s
         s = new
+
+
+def expression(text: str) -> sp.Expr:
+    """One scalar LaTeX expression as sympy."""
+    s = unfold_fractions(text.strip())
     for a, b in ((r"\left(", "("), (r"\right)", ")"), (r"\cos", "cos"), (r"\sin", "sin"), (r"\phi", " phi "),
                  (r"\beta", " beta "), (r"\pi", " pi "), ("tN", "t*N")):
         s = s.replace(a, b)
