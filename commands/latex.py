@@ -15,9 +15,6 @@ from basisgen.latex_document import latex_document, legend
 from .diffop import flag, usage_error
 from .tasks import parse_irrep
 
-#: the options that shape a layer's kernel (``--kernel`` only), as the command's keyword names
-KERNEL_OPTIONS = ("kernel_size", "dilation", "rings", "sigma", "frequencies_cutoff")
-
 
 def parse_irrep_option(G: basisgen.Group, text: str, option: str) -> basisgen.Irrep:
     """The irrep ``text`` names, or a usage error naming ``option``."""
@@ -75,7 +72,8 @@ def kernel_basis_latex(G: basisgen.Group, group: str, in_irrep: Optional[str], o
     """The text of ``basisgen latex`` for kernel bases (every mode but ``--diffop``), ending in a newline.
 
     A pair is concrete unless ``symbolic``; a table symbolic unless ``concrete``; ``--kernel`` states the layer's
-    kernel for the ``shape`` options (``KERNEL_OPTIONS``).
+    kernel for the ``shape`` options (keywords ``kernel_size``, ``dilation``, ``rings``, ``sigma``,
+    ``frequencies_cutoff``, as the command takes them).
     """
     if symbolic and concrete:
         raise click.UsageError("--symbolic and --concrete exclude each other")
