@@ -17,7 +17,10 @@ Sections (``--only`` picks some, comma-separated):
   cache and runs one forward, against the same with plain torch (``benchmarks/bench_startup.py``);
 * ``diffop``: ``R2Diffop`` (steerable PDOs) C8/D4 16 -> 16 regular, k=5, fd and gauss: construction
   (empty and warm cache, e2cnn's), training step against ``R2Conv``, ``Conv2d`` and e2cnn's
-  (``benchmarks/bench_diffop.py``).
+  (``benchmarks/bench_diffop.py``);
+* ``pointconv``: ``R2PointConv`` (C8 regular, SO(2) irreps, a few thousand points, radius graph) training step
+  against a plain-torch message-passing layer of the same channels and per-edge features
+  (``benchmarks/bench_pointconv.py``).
 
 Each comparison runs in warm worker processes (one per library: e2cnn needs its own interpreter), in
 ``--rounds`` rounds of short blocks that alternate between the implementations; figures are medians.
@@ -43,12 +46,12 @@ from typing import Dict, List, Optional
 
 import torch
 
-from benchmarks import bench_diffop, bench_layers, bench_startup
+from benchmarks import bench_diffop, bench_layers, bench_pointconv, bench_startup
 
 ROOT = Path(__file__).resolve().parents[1]
 #: idle time before each block, so the OpenMP threads of the worker that ran last stop spinning
 PAUSE_S = 0.3
-SECTIONS = ("build", "train", "eval", "expansion", "memory", "wrn", "cuda", "startup", "diffop")
+SECTIONS = ("build", "train", "eval", "expansion", "memory", "wrn", "cuda", "startup", "diffop", "pointconv")
 
 
 # ---- workers -----------------------------------------------------------------------------------------------
@@ -314,6 +317,7 @@ def report(rows: List[dict], goals: List[dict]) -> str:
             lines += ["start-up in a new process (s): import, warm-cache D8 Wide ResNet build, one forward", "",
                       bench_startup.table(r), ""]
     lines += bench_diffop.report(rows)
+    lines += bench_pointconv.report(rows)
     if goals:
         lines += ["targets", "", "| target | figure | met |", "|---|---|---|"]
         lines += [f"| {g['target']} | {g['value']:.3g} ({g['detail']}) | {'yes' if g['met'] else 'NO'} |"
@@ -392,6 +396,8 @@ def main(argv=None) -> None:
             print(f"  startup: e2layers adds {rows[-1]['overhead_s']:.3f} s", flush=True)
         if "diffop" in only:
             rows += bench_diffop.rows(ctx, Member, interleaved)
+        if "pointconv" in only:
+            rows += bench_pointconv.rows(ctx)
     finally:
         for w in list(ctx["workers"].values()) + [ctx["e2cnn"]]:
             if w is not None:

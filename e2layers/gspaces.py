@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 scipy = lazy_import("scipy.ndimage")
 
-__all__ = ["GSpace", "GeneralOnR2", "Rot2dOnR2", "FlipRot2dOnR2", "Flip2dOnR2", "TrivialOnR2"]
+__all__ = ["GSpace", "GeneralOnR2", "Rot2dOnR2", "FlipRot2dOnR2", "Flip2dOnR2", "TrivialOnR2", "GSpace0D",
+           "no_base_space"]
 
 _QUARTER = math.pi / 2
 
@@ -323,3 +324,88 @@ class TrivialOnR2(GeneralOnR2):
     def restrict(self, id: int):
         H, parent, child = self.fibergroup.subgroup(id)
         return TrivialOnR2(fibergroup=H), parent, child
+
+
+class GSpace0D(GSpace):
+    """A group acting on a single point (escnn's ``GSpace0D``): the gspace of equivariant MLPs.
+
+    There is no base space (``dimensionality`` 0): a feature of a field type over this gspace is a tensor of
+    shape ``(batch, channels)`` (trailing dimensions, if any, are carried along untouched, like a batch), and an
+    element acts on the channels only, ``x -> rho(g) x``, exactly for every element (continuous groups
+    included).  Build it with :func:`no_base_space`.  Layers that need a plane (``R2Conv``, pooling, ...)
+    refuse it; ``nn.Linear``, the non-linearities and the normalisations accept it.
+
+    Examples
+    --------
+    >>> from e2layers import group
+    >>> gs = GSpace0D(group.dihedral_group(4))
+    >>> gs.name, gs.dimensionality, gs.regular_repr.size
+    ('D4', 0, 8)
+    """
+
+    def __init__(self, fibergroup: groups.Group):
+        if not isinstance(fibergroup, groups.Group):
+            raise InvalidTypeError(f"fibergroup must be an e2layers group (e.g. group.o2_group(4)), got "
+                                   f"{type(fibergroup).__name__}")
+        super().__init__(fibergroup, 0, fibergroup.name)
+
+    def _check_element(self, element: Any) -> None:
+        if not self.fibergroup.is_element(element):
+            raise InvalidValueError(f"{element!r} is not an element of {self.fibergroup.name}")
+
+    def _basespace_action(self, input: np.ndarray, element: Any) -> np.ndarray:
+        self._check_element(element)
+        return input
+
+    def is_grid_element(self, element: Any) -> bool:
+        """Always True (after checking ``element``): with no base space, every element acts exactly."""
+        self._check_element(element)
+        return True
+
+    def grid_elements(self) -> list:
+        """All the testing elements (every element acts exactly)."""
+        return list(self.testing_elements)
+
+    def basespace_action_torch(self, x: torch.Tensor, element: Any) -> torch.Tensor:
+        """The identity: a point is fixed by every element."""
+        self._check_element(element)
+        return x
+
+    def restrict(self, id: Any) -> Tuple["GSpace0D", Callable, Callable]:
+        """``(no_base_space(H), parent, child)`` for the subgroup ``H`` of id ``id`` (the fibre group's
+        subgroup ids, e.g. ``(0.0, 2)`` or ``(None, 4)`` for O(2))."""
+        H, parent, child = self.fibergroup.subgroup(id)
+        return GSpace0D(H), parent, child
+
+    def build_kernel_basis(self, in_repr, out_repr, **kwargs):
+        raise NotImplementedError(f"{self.name} acts on a single point: it has no kernels; the equivariant maps "
+                                  f"between its fields are nn.Linear's intertwiners")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GSpace0D) and self.fibergroup == other.fibergroup
+
+    def __hash__(self) -> int:
+        return hash(("GSpace0D", self.name))
+
+    def __repr__(self) -> str:
+        return f"no_base_space({self.fibergroup.name})"
+
+
+def no_base_space(G: groups.Group) -> GSpace0D:
+    """The group ``G`` acting on a single point (escnn's ``no_base_space``): features are ``(batch,
+    channels)`` tensors on which ``G`` acts by the fields' representations, as in an equivariant MLP.
+
+    ``G`` is any group of :mod:`e2layers.group`: ``so2_group(L)``, ``o2_group(L)``, ``cyclic_group(N)``,
+    ``dihedral_group(N)``, ``flip_group()``, ``trivial_group()``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import group, nn
+    >>> gs = no_base_space(group.o2_group(3))
+    >>> t = nn.FieldType(gs, [gs.irrep(1, 1), gs.trivial_repr])
+    >>> x = nn.GeometricTensor(torch.tensor([[1., 0., 5.]]), t)
+    >>> [round(v, 6) for v in x.transform((0, 3.14159265358979 / 2)).tensor[0].tolist()]   # a quarter turn
+    [0.0, 1.0, 5.0]
+    """
+    return GSpace0D(G)

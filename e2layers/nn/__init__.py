@@ -18,6 +18,10 @@ torch.Size([16, 80, 28, 28])
 from . import (antialiased, branching, concatenated, containers, field_dropout, field_norm, fourier, gated,
                gnorm_batchnorm, group_pooling, init, inner_batchnorm, linear, mask, network_export, norm_batchnorm,
                norm_nonlinearity, norm_pool, pointwise, reshuffle, vectorfield)
+from . import subgroup_pooling
+from . import quotient_fourier, tensor_product
+from . import point_graphs, r2pointconv
+from . import iid_batchnorm
 from .antialiased import *  # noqa: F401,F403 (each module file lists its public names in __all__)
 from .branching import *  # noqa: F401,F403
 from .concatenated import *  # noqa: F401,F403
@@ -34,22 +38,31 @@ from .geometric_tensor import GeometricTensor, tensor_directsum
 from .gnorm_batchnorm import *  # noqa: F401,F403
 from .group_pooling import *  # noqa: F401,F403
 from .inner_batchnorm import *  # noqa: F401,F403
+from .iid_batchnorm import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .mask import *  # noqa: F401,F403
 from .norm_batchnorm import *  # noqa: F401,F403
 from .norm_nonlinearity import *  # noqa: F401,F403
 from .norm_pool import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
+from .point_graphs import *  # noqa: F401,F403
 from .r2conv import R2Conv, R2ConvTransposed
 from .r2diffop import R2Diffop
+from .r2pointconv import *  # noqa: F401,F403
 from .r2upsampling import R2Upsampling
+from .quotient_fourier import *  # noqa: F401,F403
 from .reshuffle import *  # noqa: F401,F403
+from .tensor_product import *  # noqa: F401,F403
+from .subgroup_pooling import *  # noqa: F401,F403
+from .restrict_network import RestrictionError, restrict_network  # the function shadows its module's name
 from .vectorfield import *  # noqa: F401,F403
 
 _FAMILIES = (antialiased, branching, concatenated, containers, field_dropout, field_norm, fourier, gated,
              gnorm_batchnorm, group_pooling, inner_batchnorm, linear, mask, network_export, norm_batchnorm,
-             norm_nonlinearity, norm_pool, pointwise, reshuffle, vectorfield)
+             norm_nonlinearity, norm_pool, pointwise, reshuffle, vectorfield, subgroup_pooling,
+             point_graphs, r2pointconv, quotient_fourier, tensor_product, iid_batchnorm)
 
 __all__ = (["FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "R2Conv", "R2ConvTransposed",
-            "R2Diffop", "R2Upsampling", "init", "assert_equivariant", "equivariance_errors", "act_on_fibres"]
+            "R2Diffop", "R2Upsampling", "init", "assert_equivariant", "equivariance_errors", "act_on_fibres",
+            "restrict_network", "RestrictionError"]
            + sorted(name for family in _FAMILIES for name in family.__all__))

@@ -5,8 +5,11 @@
 it.  What varies between modules is a parameter, never a copy of the loop:
 
 - the inputs: one GeometricTensor, several (a tuple: ``GatedNonLinearity2``), or a dict of them passed
-  as one argument (``MergeModule``); random ones by default, of the module's input type(s);
-- the elements: by default the testing elements that map the pixel grid onto itself;
+  as one argument (``MergeModule``); random ones by default, of the module's input type(s), or the module's
+  own ``_test_inputs(dtype, device)`` (``R2PointConv``: a point cloud and its graph; plain tensors among the
+  arguments are passed on unchanged);
+- the elements: by default the testing elements that map the pixel grid onto itself (all of them where the
+  module's protocol says ``every_element``: a point cloud moves exactly under any element);
 - the actions: :func:`act` (plane and fibres, the default) or :func:`act_on_fibres`, and an
   ``input_action`` where the input is acted on differently (``RestrictionModule``: by the parent group);
 - ``seed``: each forward pass starts from this random seed (dropout in training: one mask both sides).
@@ -75,7 +78,9 @@ def _probe(module: torch.nn.Module) -> Tuple[torch.dtype, torch.device]:
 
 def _map(value: Any, fn: Callable[[GeometricTensor], Any]) -> Any:
     """``fn`` on every GeometricTensor (or field type) in ``value``: itself, or the values of a dict, tuple or
-    list."""
+    list; a plain tensor (``R2PointConv``'s ``edge_index``) is passed on unchanged."""
+    if isinstance(value, torch.Tensor):
+        return value
     if isinstance(value, dict):
         return {k: fn(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
@@ -87,6 +92,8 @@ def random_inputs(module: Any) -> Tuple[Any, ...]:
     """A random batch of 3 of each input, of size ``module._test_input_size()``, on the module's dtype and
     device: the positional arguments of ``module(*inputs)``."""
     dtype, device = _probe(module)
+    if hasattr(module, "_test_inputs"):         # a module of other inputs than images: R2PointConv's point cloud
+        return module._test_inputs(dtype, device)
     size = module._test_input_size() if hasattr(module, "_test_input_size") else 10
 
     def draw(t):
@@ -104,7 +111,7 @@ def _leaves(args: Iterable[Any]) -> List[GeometricTensor]:
     out = []
     for a in args:
         out += list(a.values()) if isinstance(a, dict) else list(a) if isinstance(a, (tuple, list)) else [a]
-    return out
+    return [a for a in out if not isinstance(a, torch.Tensor)]
 
 
 def _flat(output: Any, action: Optional[Action] = None, element: Any = None) -> torch.Tensor:
@@ -164,9 +171,11 @@ def comparisons(module: Any, x: Any = None, elements: Optional[Iterable[Any]] = 
     elements = setup.get("elements")
     if elements is None:
         gspace = leaves[0].type.gspace
-        elements = [g for g in gspace.testing_elements if action is act_on_fibres or gspace.is_grid_element(g)]
+        every = action is act_on_fibres or setup.get("every_element", False)
+        elements = [g for g in gspace.testing_elements if every or gspace.is_grid_element(g)]
     with _runner(module, setup.get("seed"), [t.tensor.device for t in leaves]) as run:
-        y = run(*[_map(a, lambda t: GeometricTensor(t.tensor.clone(), t.type)) for a in args])  # in-place safe
+        y = run(*[_map(a, lambda t: GeometricTensor(t.tensor.clone(), t.type, coords=t.coords))     # in-place safe
+                  for a in args])
         for g in elements:
             with torch.no_grad():
                 out1, out2 = _flat(run(*[_map(a, lambda t: input_action(t, g)) for a in args])), _flat(y, action, g)

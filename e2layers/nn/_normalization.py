@@ -20,6 +20,7 @@ from ._checks import check_shape, finite_float
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
+from .geometric_tensor import GeometricTensor
 
 
 # ---- argument checks --------------------------------------------------------------------------------------
@@ -107,6 +108,11 @@ def field_of_channel(in_type: FieldType) -> torch.Tensor:
                         dtype=torch.long)
 
 
+def _on_plane(in_type: FieldType) -> bool:
+    """Is ``in_type`` over a gspace with a base space (inputs (batch, channels, H, W)), not ``no_base_space``?"""
+    return getattr(in_type.gspace, "dimensionality", 2) != 0
+
+
 # ---- the base class ---------------------------------------------------------------------------------------
 class ExactBuffers(DerivedTensors):
     """Float buffers derived from float64 numbers (changes of basis, projections), re-derived at the new
@@ -160,11 +166,26 @@ class FieldNormalization(ExactBuffers, EquivariantModule):
         return keep_memory_format(y.index_select(1, self._inv_perm) if self._permuted else y, like)
 
     def _tensor(self, input: Any) -> torch.Tensor:
+        """The input's tensor as ``(batch, channels, H, W)``.  Over ``no_base_space`` (dimensionality 0) a
+        tensor of another rank (``(B, C)`` of an MLP, ``(B, C, L)``, ...) is viewed as ``(B, C, L, 1)`` with
+        ``L`` the product of its trailing sizes, so its statistics pool the batch and every trailing position
+        (:meth:`_result` undoes the view); on the plane the input must be 4-D."""
         self._check_input(input)
-        if input.tensor.ndim != 4:
+        x = input.tensor
+        if x.ndim == 4:
+            return x
+        if _on_plane(self.in_type):
             raise InvalidValueError(f"{type(self).__name__} expects a (batch, channels, H, W) tensor, got shape "
-                             f"{tuple(input.tensor.shape)}")
-        return input.tensor
+                                    f"{tuple(x.shape)}")
+        positions = 1
+        for n in x.shape[2:]:
+            positions *= int(n)
+        return x.reshape(x.shape[0], x.shape[1], positions, 1)
+
+    def _result(self, y: torch.Tensor, input: GeometricTensor) -> GeometricTensor:
+        """The output tensor ``y`` (computed on the view of :meth:`_tensor`) in the input's shape (the same
+        tensor, memory format kept, when the input was 4-D)."""
+        return GeometricTensor(y.reshape(input.tensor.shape), self.out_type)
 
     def _average_factor(self) -> float:
         """Count a training batch; the weight of its statistics in the running averages."""
@@ -174,7 +195,7 @@ class FieldNormalization(ExactBuffers, EquivariantModule):
         return self.momentum
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        return check_shape(self, input_shape, True)
+        return check_shape(self, input_shape, _on_plane(self.in_type))
 
     def _e2cnn_derived(self) -> Dict[str, torch.Tensor]:
         """e2cnn's derived buffers (keys without prefix) and the values our field type implies."""
@@ -202,10 +223,16 @@ class FieldNormalization(ExactBuffers, EquivariantModule):
 
 
 def plain_batch_norm(module: torch.nn.Module, mean: torch.Tensor, var: torch.Tensor, weight: Optional[torch.Tensor],
-                     bias: Optional[torch.Tensor], num_batches_tracked: torch.Tensor) -> torch.nn.BatchNorm2d:
-    """A ``torch.nn.BatchNorm2d`` in eval mode with the given per-channel statistics and affine parameters."""
-    bn = torch.nn.BatchNorm2d(mean.numel(), module.eps, module.momentum, affine=weight is not None,
-                              device=mean.device, dtype=mean.dtype)
+                     bias: Optional[torch.Tensor], num_batches_tracked: torch.Tensor,
+                     ndim: Optional[int] = None) -> torch.nn.modules.batchnorm._BatchNorm:
+    """A ``torch.nn.BatchNorm2d`` in eval mode with the given per-channel statistics and affine parameters; a
+    ``torch.nn.BatchNorm1d`` (for ``(B, C)`` and ``(B, C, L)`` inputs) when ``ndim`` is 1 or, by default, when
+    the module's field type is over ``no_base_space`` (dimensionality 0)."""
+    if ndim is None:
+        ndim = 1 if getattr(module.in_type.gspace, "dimensionality", 2) == 0 else 2
+    cls = torch.nn.BatchNorm1d if ndim == 1 else torch.nn.BatchNorm2d
+    bn = cls(mean.numel(), module.eps, module.momentum, affine=weight is not None, device=mean.device,
+             dtype=mean.dtype)
     with torch.no_grad():
         bn.running_mean.copy_(mean)
         bn.running_var.copy_(var)
@@ -222,9 +249,10 @@ def field_batch_statistics(x: torch.Tensor, field: torch.Tensor, field_size: tor
                            n_directions: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(x - mean, mean coordinates (T,), biased variance per field)``: the mean is the projection of the
     channel means on the given directions, the variance the mean square of a field's centred channels."""
-    mean = to_coordinates(x.mean(dim=(0, 2, 3)), channels, directions, coefficients, n_directions)
-    centred = x - from_coordinates(mean, channels, directions, coefficients, x.shape[1]).view(1, -1, 1, 1)
-    square = (centred * centred).mean(dim=(0, 2, 3))
+    dims = [0] + [d for d in range(2, x.dim())]          # any (batch, channels, ...) rank (scriptable)
+    mean = to_coordinates(x.mean(dim=dims), channels, directions, coefficients, n_directions)
+    centred = x - from_coordinates(mean, channels, directions, coefficients, x.shape[1]).view(_channel_shape(x))
+    square = (centred * centred).mean(dim=dims)
     var = torch.zeros(field_size.shape[0], dtype=x.dtype, device=x.device).index_add(0, field, square) / field_size
     return centred, mean, var
 
@@ -235,7 +263,12 @@ def normalize(centred: torch.Tensor, var: torch.Tensor, field: torch.Tensor, eps
     scale = torch.rsqrt(var + eps).index_select(0, field)
     if weight is not None:
         scale = scale * weight
-    y = centred * scale.view(1, -1, 1, 1)
+    y = centred * scale.view(_channel_shape(centred))
     if bias is not None:
-        y = y + bias.view(1, -1, 1, 1)
+        y = y + bias.view(_channel_shape(centred))
     return y
+
+
+def _channel_shape(x: torch.Tensor) -> List[int]:
+    """The shape broadcasting a per-channel vector over ``x`` (batch, channels, ...)."""
+    return [1, -1] + [1] * (x.dim() - 2)

@@ -21,7 +21,8 @@ from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 from .pointwise import PointwiseMaxPool
 
-__all__ = ["PointwiseMaxPoolAntialiased", "PointwiseAvgPoolAntialiased"]
+__all__ = ["PointwiseMaxPoolAntialiased", "PointwiseAvgPoolAntialiased", "PointwiseMaxPoolAntialiased2D",
+           "PointwiseAvgPoolAntialiased2D"]
 
 
 def _gaussian_filter(sigma: float, radius_in_sigmas: int, channels: int) -> torch.Tensor:
@@ -170,3 +171,8 @@ class PointwiseAvgPoolAntialiased(EquivariantModule):
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, sigma={self.sigma}, stride={self.stride}, padding={self.padding}"
+
+
+# escnn's names of the 2D pools (the same classes)
+PointwiseMaxPoolAntialiased2D = PointwiseMaxPoolAntialiased
+PointwiseAvgPoolAntialiased2D = PointwiseAvgPoolAntialiased

@@ -1,6 +1,7 @@
 """FieldNorm: an equivariant layer normalisation (not in e2cnn).
 
-For each sample, with ``u`` its feature map (all fields stacked, ``C`` channels) and ``e = P 1`` the
+For each sample, with ``u`` its feature map (all fields stacked, ``C`` channels; ``H W`` below is the number of
+positions, 1 for a ``(batch, C)`` tensor) and ``e = P 1`` the
 projection of the all-ones channel vector on the invariant subspace (``P``: the orthogonal projector on the
 span of the trivial irreps of every field):
 
@@ -29,7 +30,7 @@ from ._checks import check_field_type, check_shape, flag
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
-from ._normalization import (ExactBuffers, check_eps, field_of_channel, from_coordinates,
+from ._normalization import (ExactBuffers, _on_plane, check_eps, field_of_channel, from_coordinates,
                              invariant_basis, invariant_subspace)
 
 __all__ = ["FieldNorm"]
@@ -39,22 +40,24 @@ def field_layer_norm(x: torch.Tensor, direction: torch.Tensor, scale: float, eps
                      weight: Optional[torch.Tensor], bias: Optional[torch.Tensor]) -> torch.Tensor:
     """The normalisation of the module docstring; ``scale = C / |e|^2`` (0: no centring), ``weight`` and
     ``bias`` per channel."""
-    dims = [1] if pixelwise else [1, 2, 3]
+    dims = [1] if pixelwise else [d for d in range(1, x.dim())]      # any (batch, channels, ...) rank
+    channel_shape = [1, -1] + [1] * (x.dim() - 2)
     if scale != 0.0:
-        e = direction.view(1, -1, 1, 1)
+        e = direction.view(channel_shape)
         mu = (x * e).mean(dim=dims, keepdim=True) * scale
         x = x - mu * e
     y = x * torch.rsqrt((x * x).mean(dim=dims, keepdim=True) + eps)
     if weight is not None:
-        y = y * weight.view(1, -1, 1, 1)
+        y = y * weight.view(channel_shape)
     if bias is not None:
-        y = y + bias.view(1, -1, 1, 1)
+        y = y + bias.view(channel_shape)
     return y
 
 
 class FieldLayerNorm2d(torch.nn.Module):
-    """The plain export of :class:`FieldNorm`: the same computation on a ``(batch, C, H, W)`` tensor, with the
-    centring direction ``direction`` and per-channel ``weight``/``bias``."""
+    """The plain export of :class:`FieldNorm`: the same computation on a ``(batch, C, H, W)`` tensor (or any
+    ``(batch, C, ...)``, e.g. ``(batch, C)``), with the centring direction ``direction`` and per-channel
+    ``weight``/``bias``."""
 
     def __init__(self, direction: torch.Tensor, scale: float, eps: float, pixelwise: bool,
                  weight: Optional[torch.Tensor] = None, bias: Optional[torch.Tensor] = None):
@@ -82,6 +85,8 @@ class FieldNorm(ExactBuffers, EquivariantModule):
     and for any representation (SO(2) and O(2) irreps included) it removes the sample's mean along the
     invariant direction ``e = P 1`` and divides by the root mean square over channels and positions.
     ``pixelwise=True`` (not in escnn) takes the statistics at each position instead (ConvNeXt's LayerNorm).
+    On the plane the input is ``(batch, C, H, W)``; over ``gspaces.no_base_space(G)`` (an equivariant MLP) it is
+    ``(batch, C)`` (or any ``(batch, C, ...)``), normalised over its channels (and trailing positions).
 
     Parameters (``affine``): ``weight`` of shape ``(fields,)`` and ``bias`` of shape ``(invariant
     directions,)`` (``None`` when no field has a trivial irrep).  :meth:`export` gives a plain, scriptable
@@ -146,15 +151,15 @@ class FieldNorm(ExactBuffers, EquivariantModule):
 
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
-        if input.tensor.ndim != 4:
+        if input.tensor.ndim != 4 and _on_plane(self.in_type):
             raise InvalidValueError(f"FieldNorm expects a (batch, channels, H, W) tensor, got shape "
-                             f"{tuple(input.tensor.shape)}")
+                                    f"{tuple(input.tensor.shape)}")
         weight, bias = self._affine()
         y = field_layer_norm(input.tensor, self._direction, self._scale, self.eps, self.pixelwise, weight, bias)
         return GeometricTensor(y, self.out_type)
 
     def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
-        return check_shape(self, input_shape, True)
+        return check_shape(self, input_shape, _on_plane(self.in_type))
 
     def export(self) -> FieldLayerNorm2d:
         """A plain :class:`FieldLayerNorm2d` (scriptable) computing the same normalisation (in eval mode, like

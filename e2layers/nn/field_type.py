@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -85,6 +85,24 @@ class FieldType:
     def notation(self) -> str:
         """The compact string notation of this field type; ``FieldType.parse`` reads it back."""
         return notation(self.representations)
+
+    def __call__(self, tensor: torch.Tensor, coords: Optional[torch.Tensor] = None) -> Any:
+        """``tensor`` wrapped as a GeometricTensor of this type (escnn's ``FieldType.__call__``); ``coords``:
+        the points of a point cloud (escnn's ``GeometricTensor(tensor, type, coords)``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from e2layers import gspaces
+        >>> t = FieldType(gspaces.Rot2dOnR2(4), [gspaces.Rot2dOnR2(4).regular_repr])
+        >>> x = t(torch.zeros(1, 4, 3, 3))
+        >>> type(x).__name__, x.type == t
+        ('GeometricTensor', True)
+        """
+        from .geometric_tensor import GeometricTensor
+        if coords is None:
+            return GeometricTensor(tensor, self)
+        return GeometricTensor(tensor, self, coords=coords)
 
     # ---- group and representation -------------------------------------------------------------------
     @property

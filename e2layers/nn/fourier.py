@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -27,7 +27,7 @@ from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from .. import group as groups
 from .._derived import DerivedTensors
-from ..gspaces import GeneralOnR2
+from ..gspaces import GSpace
 from ._checks import check_shape, flag, is_int, one_of, positive_int
 from ._memory_format import keep_memory_format
 from .equivariant_module import EquivariantModule
@@ -60,6 +60,10 @@ def _sample_apply_project(x: torch.Tensor, A: torch.Tensor, Ainv: torch.Tensor, 
     n = 1
     for s in spatial:
         n *= s
+    if n == 1:      # (batch, channels) features (an MLP): two plain matrix products, not batched matrix-vector ones
+        samples = torch.matmul(x.reshape(shape[0] * channels, A.shape[1]), A.t())
+        samples = _activate(samples, function, inplace)
+        return torch.matmul(samples, Ainv.t()).reshape([shape[0], channels * Ainv.shape[0]] + spatial)
     samples = torch.matmul(A, x.reshape(shape[0], channels, A.shape[1], n))      # (batch, channels, |grid|, n)
     samples = _activate(samples, function, inplace)                              # a fresh tensor: safe in place
     out = torch.matmul(Ainv, samples)
@@ -178,7 +182,9 @@ class FourierPointwise(DerivedTensors, EquivariantModule):
     holds the Fourier coefficients of a function on the group.  The module samples the function on a grid of
     group elements, applies ``function`` to each sample and projects back onto ``out_irreps`` (default:
     ``irreps``).  Works for every gspace: SO(2)/O(2) (continuous groups, where point-wise non-linearities on
-    irreps are otherwise impossible), and C_N, D_N, flips, trivial.
+    irreps are otherwise impossible), and C_N, D_N, flips, trivial; on the plane (``(B, C, H, W)`` tensors) or
+    over ``gspaces.no_base_space(G)`` (``(B, C)`` tensors of an equivariant MLP; any ``(B, C, ...)`` works).
+    Over ``no_base_space`` the equivariance checks use the grid's elements, under which the module is exact.
 
     Parameters
     ----------
@@ -228,15 +234,16 @@ class FourierPointwise(DerivedTensors, EquivariantModule):
 
     check_atol = 1e-6
 
-    def __init__(self, gspace: GeneralOnR2, channels: int, irreps: List, *grid_args: Any, function: str = "p_relu",
+    def __init__(self, gspace: GSpace, channels: int, irreps: List, *grid_args: Any, function: str = "p_relu",
                  inplace: bool = True, out_irreps: List = None, normalize: bool = True, **grid_kwargs: Any):
         super().__init__()
         name = type(self).__name__
         if isinstance(gspace, FieldType):
             raise InvalidTypeError(f"{name} takes (gspace, channels, irreps, ...) and builds its field type itself; got a "
                             f"FieldType (escnn's newer FourierFieldType API): pass in_type.gspace instead")
-        if not isinstance(gspace, GeneralOnR2):
-            raise InvalidTypeError(f"gspace must be a gspace (e.g. gspaces.Rot2dOnR2(-1)), got {type(gspace).__name__}")
+        if not isinstance(gspace, GSpace):
+            raise InvalidTypeError(f"gspace must be a gspace (e.g. gspaces.Rot2dOnR2(-1) or gspaces.no_base_space(G)), "
+                                   f"got {type(gspace).__name__}")
         channels = positive_int(channels, "channels")
         one_of(function, "function", FUNCTIONS)
         G = gspace.fibergroup
@@ -280,6 +287,11 @@ class FourierPointwise(DerivedTensors, EquivariantModule):
                              f"regular (permutation) fields of finite groups use nn.ReLU / nn.PointwiseNonLinearity")
         super()._check_input(input)
 
+    def _check_protocol(self) -> Dict[str, Any]:
+        # with no plane, every element acts exactly on the fibres: test the grid's elements, which permute the
+        # samples of a regular grid (on the plane the 90 degree rotations of the default protocol are used)
+        return {"elements": list(self.grid)} if self.space.dimensionality == 0 else {}
+
     def forward(self, input: GeometricTensor) -> GeometricTensor:
         self._check_input(input)
         out = _sample_apply_project(input.tensor, self.A, self.Ainv, self.channels, self._function_name,
@@ -317,7 +329,7 @@ class FourierELU(FourierPointwise):
     GridPointwise(channels=2, in=6, grid=16, out=6, function=p_elu, inplace=True)
     """
 
-    def __init__(self, gspace: GeneralOnR2, channels: int, irreps: List, *grid_args: Any, inplace: bool = True,
+    def __init__(self, gspace: GSpace, channels: int, irreps: List, *grid_args: Any, inplace: bool = True,
                  out_irreps: List = None, normalize: bool = True, **grid_kwargs: Any):
         if "function" in grid_kwargs:
             raise InvalidTypeError("FourierELU always applies ELU; use FourierPointwise(..., function=...) for another one")

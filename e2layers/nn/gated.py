@@ -1,4 +1,5 @@
-"""Gated non-linearities: GatedNonLinearity1, GatedNonLinearity2 and InducedGatedNonLinearity1.
+"""Gated non-linearities: GatedNonLinearity1, GatedNonLinearity2, InducedGatedNonLinearity1 and (escnn's)
+GatedNonLinearityUniform.
 
 A gated field is multiplied by ``sigmoid(gate - bias)`` where the gate is an invariant scalar (a trivial
 field), so the product transforms as the gated field: equivariant for every representation.  In the
@@ -13,8 +14,9 @@ are sorted (stably) by size, and by (size, block size) in the induced version.  
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 
 from basisgen.errors import InvalidTypeError, InvalidValueError
@@ -25,7 +27,7 @@ from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 
-__all__ = ["GatedNonLinearity1", "GatedNonLinearity2", "InducedGatedNonLinearity1"]
+__all__ = ["GatedNonLinearity1", "GatedNonLinearity2", "InducedGatedNonLinearity1", "GatedNonLinearityUniform"]
 
 GATES_ID = "gate"
 GATED_ID = "gated"
@@ -395,3 +397,117 @@ class GatedNonLinearity2(EquivariantModule):
 
     def extra_repr(self) -> str:
         return f"{self.in_type[0]}, {self.in_type[1]}"
+
+
+# ---- escnn's GatedNonLinearityUniform: gates inside each field ---------------------------------------------------
+def _uniform_gate(x: torch.Tensor, bias: torch.Tensor, src: torch.Tensor, fields: int, gates: int,
+                  gate: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """``gate(gates - bias)[src] * gated`` field by field: ``x`` is (batch, fields * (gates + gated), ...)."""
+    shape = x.shape
+    spatial = [int(s) for s in shape[2:]]
+    y = x.reshape([shape[0], fields, shape[1] // fields] + spatial)
+    g = gate(y[:, :, :gates] - bias.reshape([1, fields, gates] + [1] * len(spatial)))
+    out = g.index_select(2, src) * y[:, :, gates:]
+    return out.reshape([shape[0], out.shape[1] * out.shape[2]] + spatial)
+
+
+class GatedNonLinearityUniformExport(torch.nn.Module):
+    """Plain-PyTorch form of :class:`GatedNonLinearityUniform` (what its ``export()`` returns).
+
+    Examples
+    --------
+    >>> import torch
+    >>> f = GatedNonLinearityUniformExport(torch.zeros(1, 1, 1), torch.tensor([0, 0]), 1, 1)
+    >>> f(torch.tensor([[0.0, 2.0, -4.0]])).tolist()      # sigmoid(0) = 1/2
+    [[1.0, -2.0]]
+    """
+
+    def __init__(self, bias: torch.Tensor, src: torch.Tensor, fields: int, gates: int,
+                 gate: Callable[[torch.Tensor], torch.Tensor] = torch.sigmoid):
+        super().__init__()
+        self.bias = torch.nn.Parameter(bias.detach().clone(), requires_grad=bias.requires_grad)
+        self.register_buffer("src", src.detach().clone())
+        self.fields, self.gates, self.gate = int(fields), int(gates), gate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _uniform_gate(x, self.bias, self.src, self.fields, self.gates, self.gate)
+
+    def extra_repr(self) -> str:
+        return f"fields={self.fields}, gates={self.gates}, gate={getattr(self.gate, '__name__', self.gate)}"
+
+
+class GatedNonLinearityUniform(EquivariantModule):
+    """Gated non-linearity on fields that carry their own gates (escnn's ``GatedNonLinearityUniform``).
+
+    ``in_type`` holds copies of one representation whose change of basis is the identity and whose ``2n``
+    irreps are ``n`` trivial irreps (the gates) followed by ``n`` irreps (the gated ones): the ``i``-th
+    gated irrep of each field is multiplied by ``gate(g_i - b_i)`` for the ``i``-th gate ``g_i`` of the
+    same field.  The output has one field per input field, the direct sum of the gated irreps.  ``bias``
+    (shape ``(1, fields, n)``, drawn from a normal distribution as in escnn) is learnt.  Any group; exact
+    for every element since the gates are invariant.  ``gate`` must map a tensor to a tensor of the same
+    shape, element-wise (default ``torch.sigmoid``; a module-level function keeps the module picklable).
+    Export: :class:`GatedNonLinearityUniformExport`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from e2layers import gspaces, nn
+    >>> from e2layers.group import directsum
+    >>> r2 = gspaces.Rot2dOnR2(-1, maximum_frequency=2)
+    >>> G = r2.fibergroup
+    >>> rho = directsum([G.irrep(0), G.irrep(0), G.irrep(1), G.irrep(2)])
+    >>> gate = nn.GatedNonLinearityUniform(nn.FieldType(r2, 3 * [rho]))
+    >>> gate.out_type.size, tuple(gate.bias.shape)
+    (12, (1, 3, 2))
+    """
+
+    check_atol = 1e-6
+
+    def __init__(self, in_type: FieldType, gate: Callable[[torch.Tensor], torch.Tensor] = torch.sigmoid):
+        super().__init__()
+        check_field_type(in_type)
+        if not callable(gate):
+            raise InvalidTypeError(f"gate must be a callable (e.g. torch.sigmoid), got {type(gate).__name__}")
+        rho = in_type.representations[0]
+        if any(r != rho for r in in_type.representations):
+            raise InvalidValueError(f"GatedNonLinearityUniform needs a uniform in_type (copies of one representation), "
+                                    f"got {in_type!r}")
+        irreps = list(rho.basisgen.irreps)
+        n = len(irreps) // 2
+        if len(irreps) % 2 or not all(psi.is_trivial() for psi in irreps[:n]):
+            raise InvalidValueError(f"GatedNonLinearityUniform: the representation's irreps must be n trivial gates "
+                                    f"followed by n gated irreps, got {rho.irreps}")
+        if not np.allclose(rho.change_of_basis, np.eye(rho.size)):
+            raise InvalidValueError(f"GatedNonLinearityUniform: the representation {rho.name!r} must have the identity "
+                                    f"as change of basis")
+        from ..group import directsum
+        G = in_type.fibergroup
+        out_rho = directsum([G.irrep(*psi.id) for psi in irreps[n:]])
+        self.space = in_type.gspace
+        self.in_type = in_type
+        self.out_type = FieldType(in_type.gspace, len(in_type) * [out_rho])
+        self.rho_in, self.rho_out, self.n_gates = rho, out_rho, n
+        self.gate_function = gate
+        src = [i for i, psi in enumerate(irreps[n:]) for _ in range(psi.dim)]
+        self.register_buffer("_src", torch.tensor(src, dtype=torch.long), persistent=False)
+        self.bias = torch.nn.Parameter(torch.randn(1, len(in_type), n))
+
+    def forward(self, input: GeometricTensor) -> GeometricTensor:
+        self._check_input(input)
+        x = input.tensor
+        y = _uniform_gate(x, self.bias, self._src, len(self.in_type), self.n_gates, self.gate_function)
+        return GeometricTensor(keep_memory_format(y, x), self.out_type, input.coords)
+
+    def evaluate_output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        shape = tuple(input_shape)
+        if len(shape) < 2 or shape[1] != self.in_type.size:
+            raise InvalidValueError(f"input_shape must be (batch, {self.in_type.size}, ...), got {shape}")
+        return (shape[0], self.out_type.size) + shape[2:]
+
+    def export(self) -> GatedNonLinearityUniformExport:
+        """The equivalent :class:`GatedNonLinearityUniformExport` (the bias copied)."""
+        return GatedNonLinearityUniformExport(self.bias, self._src, len(self.in_type), self.n_gates,
+                                              self.gate_function)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, gates={self.n_gates}, gate={getattr(self.gate_function, '__name__', '?')}"

@@ -1,6 +1,7 @@
 """``GeometricTensor``: a torch tensor together with its :class:`FieldType`."""
 from __future__ import annotations
 
+import math
 from typing import Any, List, Optional
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 from basisgen.checks import is_int, is_real
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
+from ..gspaces import _quarter_turns
 from ._memory_format import keep_memory_format
 from .field_type import FieldType
 
@@ -26,6 +28,12 @@ class GeometricTensor:
     Indexing follows e2cnn: dimension 1 indexes *fields*, not channels, and an int index keeps
     its dimension.
 
+    A point cloud (escnn's convention) is a tensor (N, type.size), one row per point, with ``coords``
+    (N, d): the points' coordinates in the gspace's base space R^d (floating point, on the tensor's device).
+    :meth:`transform` then acts on the fibres by rho(g) and moves the points, ``coords @ M(g)^T`` with
+    M(g) the 2x2 matrix of g on the plane (docs/math.md, "Conventions: the plane, the grid and the rotation direction"); indexing the first dimension
+    indexes the points and their coords alike.  Without ``coords`` nothing changes.
+
     Examples
     --------
     >>> import torch
@@ -35,9 +43,13 @@ class GeometricTensor:
     >>> x = nn.GeometricTensor(torch.randn(2, 5, 7, 7), t)
     >>> x[:, 1].shape, x[:, 1].type
     (torch.Size([2, 4, 7, 7]), [4-Rotations: {regular}])
+    >>> cloud = nn.GeometricTensor(torch.randn(10, 5), t, coords=torch.randn(10, 2))
+    >>> moved = cloud.transform(1)                      # a quarter turn: (x, y) -> (-y, x)
+    >>> torch.allclose(moved.coords, torch.stack([-cloud.coords[:, 1], cloud.coords[:, 0]], 1))
+    True
     """
 
-    def __init__(self, tensor: torch.Tensor, type: FieldType):
+    def __init__(self, tensor: torch.Tensor, type: FieldType, coords: Optional[torch.Tensor] = None):
         if not isinstance(tensor, torch.Tensor):
             raise InvalidTypeError(f"tensor must be a torch.Tensor, got {tensor.__class__.__name__}")
         if not isinstance(type, FieldType):
@@ -49,10 +61,15 @@ class GeometricTensor:
             raise InvalidValueError(f"tensor has {tensor.shape[1]} channels but its type {type!r} has size {type.size}")
         self.tensor = tensor
         self.type = type
+        self.coords = None if coords is None else _checked_coords(coords, tensor, type)
 
     # ---- type-level operations -----------------------------------------------------------------------
+    def _like(self, tensor: torch.Tensor, type: FieldType) -> "GeometricTensor":
+        """A GeometricTensor of ``tensor`` and ``type`` at this one's points (its coords, if any)."""
+        return GeometricTensor(tensor, type, self.coords)
+
     def restrict(self, id: Any) -> "GeometricTensor":
-        return GeometricTensor(self.tensor, self.type.restrict(id))
+        return self._like(self.tensor, self.type.restrict(id))
 
     def split(self, breaks: Optional[List[int]]) -> List["GeometricTensor"]:
         """Split at the given *field* indices (views of the tensor).
@@ -72,19 +89,25 @@ class GeometricTensor:
         if any(not 0 <= b <= n for b in breaks) or any(a >= b for a, b in zip(breaks, breaks[1:])):
             raise InvalidValueError(f"breaks must be increasing field indices in [0, {n}], got {breaks}")
         starts = [int(s) for s in self.type.fields_start] + [self.type.size]
-        return [GeometricTensor(self.tensor[:, starts[a]:starts[b]],
-                                self.type.index_select(list(range(a, b))))
+        return [self._like(self.tensor[:, starts[a]:starts[b]], self.type.index_select(list(range(a, b))))
                 for a, b in zip(breaks, breaks[1:])]
 
     def transform(self, element: Any) -> "GeometricTensor":
-        """The action of ``element`` on the fibres and the plane."""
-        return GeometricTensor(self.type.transform(self.tensor, element), self.type)
+        """The action of ``element`` on the fibres and the plane.
+
+        A point cloud (``coords`` set) keeps its rows: rho(g) acts on every point's fibre and the points
+        move, ``coords @ M(g)^T`` (:func:`basespace_matrix`), exactly for every element (any angle).
+        """
+        if self.coords is None:
+            return GeometricTensor(self.type.transform(self.tensor, element), self.type)
+        moved = self.coords @ basespace_matrix(self.type.gspace, element, self.coords).T
+        return GeometricTensor(self.transform_fibers(element).tensor, self.type, moved)
 
     def transform_fibers(self, element: Any) -> "GeometricTensor":
         """The action of ``element`` on the fibres only."""
         rho = torch.as_tensor(self.type.fiber_matrix(element), dtype=self.tensor.dtype, device=self.tensor.device)
         y = torch.einsum("oi,bi...->bo...", rho, self.tensor)
-        return GeometricTensor(keep_memory_format(y, self.tensor), self.type)
+        return self._like(keep_memory_format(y, self.tensor), self.type)
 
     # ---- tensor-like --------------------------------------------------------------------------------
     @property
@@ -95,7 +118,12 @@ class GeometricTensor:
         return self.tensor.size(*args)
 
     def to(self, *args, **kwargs) -> "GeometricTensor":
-        return GeometricTensor(self.tensor.to(*args, **kwargs), self.type)
+        """``tensor.to(...)``; ``coords`` follow to the new device, and to the new dtype when it is floating."""
+        tensor = self.tensor.to(*args, **kwargs)
+        if self.coords is None:
+            return GeometricTensor(tensor, self.type)
+        dtype = tensor.dtype if tensor.is_floating_point() else self.coords.dtype
+        return GeometricTensor(tensor, self.type, self.coords.to(device=tensor.device, dtype=dtype))
 
     def __getitem__(self, slices: Any) -> "GeometricTensor":
         """Basic indexing, as e2cnn's: ints, slices and Ellipsis, one entry per dimension.
@@ -103,7 +131,7 @@ class GeometricTensor:
         Dimension 1 indexes *fields*: a slice of fields keeps whole fields and gives the sub-type (a
         view for step 1, a copy otherwise); an int index keeps its dimension with size 1.  Only the
         first Ellipsis is expanded, further ones are ignored (e2cnn).  Negative steps work on every
-        dimension (copies).
+        dimension (copies).  For a point cloud the index of dimension 0 selects the same rows of ``coords``.
         """
         entries = list(slices) if isinstance(slices, tuple) else [slices]
         for s in entries:
@@ -129,6 +157,11 @@ class GeometricTensor:
             index.append(s)
         ftype = self.type
         t = self.tensor
+        coords = self.coords
+        if coords is not None and index and index[0] != slice(None):
+            s = index[0]
+            coords = coords[s] if (s.step or 1) > 0 else coords.index_select(
+                0, torch.as_tensor(list(range(coords.shape[0]))[s], dtype=torch.long, device=coords.device))
         for d, s in enumerate(index):
             if d == 1:
                 fields = list(range(len(self.type)))[s]
@@ -147,7 +180,7 @@ class GeometricTensor:
             else:       # torch has no negative steps: a copy
                 t = t.index_select(d, torch.as_tensor(list(range(t.shape[d]))[s], dtype=torch.long,
                                                       device=t.device))
-        return GeometricTensor(t, ftype)
+        return GeometricTensor(t, ftype, coords)
 
     # ---- arithmetic -----------------------------------------------------------------------------------
     def _check_same_type(self, other: Any, op: str) -> None:
@@ -155,14 +188,17 @@ class GeometricTensor:
             raise InvalidTypeError(f"{op} needs two GeometricTensors, got {type(other).__name__}")
         if self.type != other.type:
             raise InvalidValueError(f"{op} needs tensors of the same type, got {self.type!r} and {other.type!r}")
+        if not _same_points(self.coords, other.coords):
+            raise InvalidValueError(f"{op} needs tensors on the same points: both without coords or both with equal "
+                                    f"coords")
 
     def __add__(self, other: "GeometricTensor") -> "GeometricTensor":
         self._check_same_type(other, "+")
-        return GeometricTensor(self.tensor + other.tensor, self.type)
+        return self._like(self.tensor + other.tensor, self.type)
 
     def __sub__(self, other: "GeometricTensor") -> "GeometricTensor":
         self._check_same_type(other, "-")
-        return GeometricTensor(self.tensor - other.tensor, self.type)
+        return self._like(self.tensor - other.tensor, self.type)
 
     def __iadd__(self, other: "GeometricTensor") -> "GeometricTensor":
         self._check_same_type(other, "+=")
@@ -186,7 +222,7 @@ class GeometricTensor:
 
     def __mul__(self, other: Any) -> "GeometricTensor":
         self._check_scalar(other)
-        return GeometricTensor(self.tensor * other, self.type)
+        return self._like(self.tensor * other, self.type)
 
     def __rmul__(self, other: Any) -> "GeometricTensor":
         return self.__mul__(other)
@@ -199,11 +235,15 @@ class GeometricTensor:
     def __repr__(self) -> str:
         # e2cnn's form: the tensor's repr prefixed with "g_", its lines indented, the type before ")"
         body = repr(self.tensor)[:-1].replace("\n", "\n  ")
+        if self.coords is not None:
+            body += ", coords=" + repr(self.coords).replace("\n", "\n  ")
         return f"g_{body}, {self.type!r})"
 
 
 def tensor_directsum(tensors: List[GeometricTensor]) -> GeometricTensor:
     """Concatenate geometric tensors of one gspace along the channels.
+
+    Point clouds are concatenated when they share their points (equal ``coords``), which the result keeps.
 
     Examples
     --------
@@ -228,5 +268,58 @@ def tensor_directsum(tensors: List[GeometricTensor]) -> GeometricTensor:
         if t.tensor.ndim != len(first) or t.tensor.shape[:1] != first[:1] or t.tensor.shape[2:] != first[2:]:
             raise InvalidValueError(f"tensor_directsum needs tensors of one batch size and spatial shape, got "
                                     f"{tuple(first)} and {tuple(t.tensor.shape)}")
+        if not _same_points(tensors[0].coords, t.coords):
+            raise InvalidValueError("tensor_directsum needs tensors on the same points: all without coords or all "
+                                    "with equal coords")
     ftype = FieldType(tensors[0].type.gspace, [rho for t in tensors for rho in t.type.representations])
-    return GeometricTensor(torch.cat([t.tensor for t in tensors], dim=1), ftype)
+    return GeometricTensor(torch.cat([t.tensor for t in tensors], dim=1), ftype, tensors[0].coords)
+
+
+def _same_points(a: Optional[torch.Tensor], b: Optional[torch.Tensor]) -> bool:
+    """Whether two ``coords`` (or None) describe the same points."""
+    if a is None or b is None:
+        return a is None and b is None
+    return a is b or (a.shape == b.shape and a.device == b.device and bool(torch.equal(a, b.to(a.dtype))))
+
+
+def _checked_coords(coords: Any, tensor: torch.Tensor, type: FieldType) -> torch.Tensor:
+    """``coords`` validated against the point cloud ``tensor`` (N, type.size)."""
+    if not isinstance(coords, torch.Tensor):
+        raise InvalidTypeError(f"coords must be a torch.Tensor (N, d) or None, got {coords.__class__.__name__}")
+    d = getattr(type.gspace, "dimensionality", 0)
+    if not d:
+        raise InvalidValueError(f"coords need a gspace with a base space R^d, got {type.gspace!r}")
+    if tensor.ndim != 2:
+        raise InvalidValueError(f"with coords, tensor must be a point cloud (N, {type.size}), got shape "
+                                f"{tuple(tensor.shape)}")
+    if coords.ndim != 2 or tuple(coords.shape) != (tensor.shape[0], d):
+        raise InvalidValueError(f"coords must have shape (N, {d}) = ({tensor.shape[0]}, {d}) for a tensor of "
+                                f"{tensor.shape[0]} points, got {tuple(coords.shape)}")
+    if not coords.is_floating_point():
+        raise InvalidValueError(f"coords must be floating point, got {coords.dtype}")
+    if coords.device != tensor.device:
+        raise InvalidValueError(f"coords must be on the tensor's device {tensor.device}, got {coords.device}")
+    return coords
+
+
+def basespace_matrix(gspace: Any, element: Any, like: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The 2x2 matrix ``M(g) = R(theta) X^j`` by which ``element`` acts on the plane (docs/math.md,
+    "Conventions: the plane, the grid and the rotation direction"): rotation by its angle, after the reflection across the gspace's axis when it has one.
+
+    Computed in float64 (exact entries for multiples of 90 degrees), returned on ``like``'s device and in its dtype (float64 without ``like``).
+
+    Examples
+    --------
+    >>> from e2layers import gspaces
+    >>> basespace_matrix(gspaces.FlipRot2dOnR2(4), (1, 0)).tolist()      # the mirror x -> -x (axis pi/2)
+    [[-1.0, 0.0], [0.0, 1.0]]
+    """
+    if not hasattr(gspace, "_flip_and_angle"):
+        raise InvalidValueError(f"{gspace!r} does not act on the plane")
+    j, angle = gspace._flip_and_angle(element)
+    quarter = _quarter_turns(angle)      # exact entries for multiples of 90 degrees
+    c, s = ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))[quarter] if quarter is not None else \
+        (math.cos(angle), math.sin(angle))
+    m = np.array([[c, -s], [s, c]]) @ np.diag([1.0, -1.0 if j else 1.0])
+    return torch.as_tensor(m, dtype=torch.float64 if like is None else like.dtype,
+                           device=None if like is None else like.device)

@@ -34,7 +34,9 @@ class GNormBatchNorm(FieldNormalization):
 
     :meth:`export` (eval mode) gives a ``torch.nn.BatchNorm2d`` when every field is a direct sum of irreps
     (identity change of basis); otherwise the normalisation mixes a field's channels, and it is folded into a
-    1x1 ``torch.nn.Conv2d`` (one group per field when all fields have the same size).
+    1x1 ``torch.nn.Conv2d`` (one group per field when all fields have the same size).  Over
+    ``gspaces.no_base_space(G)`` (``(batch, channels)`` inputs) these are a ``torch.nn.BatchNorm1d`` and a
+    block-diagonal ``torch.nn.Linear``.
 
     Examples
     --------
@@ -150,7 +152,7 @@ class GNormBatchNorm(FieldNormalization):
             if has_cob:
                 y = torch.einsum("ds,bcsxy->bcdxy", getattr(self, f"_{key}_cob"), y)
             pieces.append(y.reshape(b, n * size, h, w))
-        return GeometricTensor(self._merge(pieces, x), self.out_type)
+        return self._result(self._merge(pieces, x), input)
 
     def _per_channel(self, tensors: List[torch.Tensor]) -> torch.Tensor:
         values = torch.cat([t.detach().reshape(-1) for t in tensors])
@@ -190,6 +192,13 @@ class GNormBatchNorm(FieldNormalization):
         blocks = [blocks[i] for i in _field_order(self)]
         bias = self._per_channel(offsets)
         c = self.in_type.size
+        if getattr(self.in_type.gspace, "dimensionality", 2) == 0:
+            # no_base_space: (batch, channels) features, the block-diagonal map as a torch.nn.Linear
+            linear = torch.nn.Linear(c, c, bias=True, device=bias.device, dtype=bias.dtype)
+            with torch.no_grad():
+                linear.weight.copy_(torch.block_diag(*blocks))
+                linear.bias.copy_(bias)
+            return linear.eval()
         sizes = {block.shape[0] for block in blocks}
         groups = len(blocks) if len(sizes) == 1 else 1
         conv = torch.nn.Conv2d(c, c, 1, groups=groups, bias=True, device=bias.device, dtype=bias.dtype)

@@ -124,7 +124,7 @@ class InnerBatchNorm(FieldNormalization):
                 pieces.append(v.reshape(b, h, w, n * s).permute(0, 3, 1, 2))
             else:
                 pieces.append(norm(bn, piece.reshape(b, n, s, h, w)).reshape(b, n * s, h, w))
-        return GeometricTensor(self._merge(pieces, x), self.out_type)
+        return self._result(self._merge(pieces, x), input)
 
     @staticmethod
     def _norm_of_empty_batch(bn: torch.nn.BatchNorm3d, v: torch.Tensor) -> torch.Tensor:
@@ -252,8 +252,8 @@ class IIDBatchNorm2d(FieldNormalization):
         if x.numel() == 0:
             # no statistics in an empty batch (a mean over nothing is NaN, and so would be the gradients)
             weight, bias = self._channel_weight(), self._embed(self.bias)
-            return GeometricTensor(normalize(x, torch.ones_like(self._field_size), self._field, 0.0, weight, bias),
-                                   self.out_type)
+            return self._result(normalize(x, torch.ones_like(self._field_size), self._field, 0.0, weight, bias),
+                                input)
         if self.training or not self.track_running_stats:
             centred, mean, var = field_batch_statistics(x, self._field, self._field_size, self._channels,
                                                         self._directions, self._coefficients, self._n_directions)
@@ -269,7 +269,7 @@ class IIDBatchNorm2d(FieldNormalization):
         else:
             y = F.batch_norm(x, self._embed(self.running_mean), self.running_var.index_select(0, self._field),
                              self._channel_weight(), self._embed(self.bias), False, 0.0, self.eps)
-        return GeometricTensor(y, self.out_type)
+        return self._result(y, input)
 
     def export(self) -> torch.nn.Module:
         """A ``torch.nn.BatchNorm2d`` in eval mode (a :class:`FieldBatchNorm2d` without running statistics)."""

@@ -17,6 +17,7 @@ from basisgen.errors import EmptyBasisError, InvalidValueError
 from basisgen.radial import basis_params
 
 from ..expansion import BasisExpansion
+from ..gspaces import GeneralOnR2, GSpace0D
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 from .r2conv import _R2ConvBase
@@ -32,6 +33,15 @@ def linear_on_channels(x: torch.Tensor, weight: torch.Tensor, bias: Optional[tor
     if x.dim() == 4:
         return F.conv2d(x, weight[:, :, None, None], bias)
     return F.linear(x.movedim(1, -1), weight, bias).movedim(-1, 1)
+
+
+def _as_planar(t: FieldType) -> FieldType:
+    """``t`` itself, or for a type over ``no_base_space(G)`` the same fields over ``G`` acting on the plane
+    (with the same name): the intertwiners are the 1x1 kernels at the origin, which no element of the plane's
+    action moves, so they are the same for both (and for every reflection axis)."""
+    if not isinstance(t.gspace, GSpace0D):
+        return t
+    return FieldType(GeneralOnR2(t.gspace.fibergroup, t.gspace.name), t.representations)
 
 
 class LinearExport(torch.nn.Module):
@@ -52,7 +62,8 @@ class LinearExport(torch.nn.Module):
 
 class Linear(_R2ConvBase):
     """An equivariant linear map between field types, applied on the channels (dimension 1) of tensors of
-    shape ``(B, C)``, ``(B, C, H, W)`` or any ``(B, C, ...)``.
+    shape ``(B, C)``, ``(B, C, H, W)`` or any ``(B, C, ...)``; the field types may be over a gspace on the
+    plane or over ``gspaces.no_base_space(G)`` (an equivariant MLP, on ``(B, C)`` tensors).
 
     The weight matrix is a learnt combination of a basis of the intertwiners from ``in_type`` to
     ``out_type`` (``weights``, one entry per basis element and pair of fields, as a 1x1 :class:`R2Conv`);
@@ -78,9 +89,13 @@ class Linear(_R2ConvBase):
     check_atol = 1e-6
 
     def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, initialize: bool = True):
-        super().__init__(in_type, out_type, 1, padding=0, stride=1, dilation=1, groups=1, bias=bias,
+        types = (in_type, out_type)
+        if all(isinstance(t, FieldType) for t in types) and in_type.gspace == out_type.gspace:
+            types = (_as_planar(in_type), _as_planar(out_type))
+        super().__init__(*types, 1, padding=0, stride=1, dilation=1, groups=1, bias=bias,
                          basisexpansion="blocks", params_for=lambda dilation, axis: basis_params(1, dilation, axis=axis),
                          recompute=False, initialize=initialize)
+        self.in_type, self.out_type, self.space = in_type, out_type, in_type.gspace
 
     def _build_expansion(self, dtype: torch.dtype) -> BasisExpansion:
         try:

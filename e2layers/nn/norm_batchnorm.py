@@ -107,7 +107,7 @@ class _RunningNormScale(FieldNormalization):
         weight = self._per_channel("weight")
         y = F.batch_norm(x, self._zeros, self._per_channel("running_var"), weight,
                          None if weight is None else self._zeros, False, 0.0, self.eps)
-        return GeometricTensor(y, self.out_type)
+        return self._result(y, input)
 
     def export(self) -> torch.nn.BatchNorm2d:
         """A ``torch.nn.BatchNorm2d`` in eval mode: zero mean and bias, each field's running variance and weight

@@ -23,7 +23,8 @@ from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 
 __all__ = ["ReLU", "ELU", "LeakyReLU", "PointwiseNonLinearity", "PointwiseMaxPool", "PointwiseAvgPool",
-           "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool", "PointwiseDropout"]
+           "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool", "PointwiseDropout",
+           "PointwiseMaxPool2D", "PointwiseAvgPool2D", "PointwiseAdaptiveAvgPool2D", "PointwiseAdaptiveMaxPool2D"]
 
 
 class _ChannelWise(EquivariantModule):
@@ -36,6 +37,11 @@ class _ChannelWise(EquivariantModule):
     def __init__(self, in_type: FieldType):
         super().__init__()
         self.in_type = check_pointwise(in_type, type(self).__name__)
+        if self._spatial and getattr(in_type.gspace, "dimensionality", None) != 2:
+            raise InvalidValueError(f"{type(self).__name__} pools over the plane, but in_type {in_type!r} is over "
+                                    f"{in_type.gspace!r}, which has no plane (dimensionality "
+                                    f"{in_type.gspace.dimensionality}); use a gspace on R^2 (e.g. "
+                                    f"gspaces.Rot2dOnR2(8))")
         self.out_type = in_type
         self.space = in_type.gspace
 
@@ -348,3 +354,10 @@ class PointwiseDropout(_ChannelWise):
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, p={self.p}, inplace={self.inplace}"
+
+
+# escnn's names of the 2D pools (the same classes)
+PointwiseMaxPool2D = PointwiseMaxPool
+PointwiseAvgPool2D = PointwiseAvgPool
+PointwiseAdaptiveAvgPool2D = PointwiseAdaptiveAvgPool
+PointwiseAdaptiveMaxPool2D = PointwiseAdaptiveMaxPool
