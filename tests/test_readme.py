@@ -73,3 +73,21 @@ def test_every_latex_command_shown_prints_what_the_readme_says():
         result = CliRunner().invoke(cli.main, shlex.split(command))
         assert result.exit_code == 0, (command, result.output)
         assert result.stdout.strip() == output.strip(), f"README is stale: basisgen {command}"
+
+
+def test_beyond_e2cnn_snippet():
+    """The escnn-extras block runs, and what its comments say holds."""
+    from e2layers import nn as e2nn
+    (block,) = [b for b in BLOCKS if "nn.R2PointConv(" in b]
+    ns = _run(block)
+    y = ns["y"]
+    assert y.shape == torch.Size([500, 28]) and y.coords is not None and torch.equal(y.coords, ns["coords"])
+    x = e2nn.GeometricTensor(torch.randn(7, ns["vectors"].size), ns["vectors"])
+    ns["mlp"].eval()
+    e2nn.assert_equivariant(ns["mlp"], x, action=e2nn.act_on_fibres)                 # invariant output
+    net, c4_net = ns["net"], ns["c4_net"]
+    image = torch.randn(2, 1, 13, 13)
+    assert_close_up_to_rounding(c4_net(e2nn.GeometricTensor(image, c4_net.in_type)).tensor,
+                                net(e2nn.GeometricTensor(image, net.in_type)).tensor)     # "the same outputs"
+    assert c4_net.in_type.gspace.fibergroup.order() == 4
+    assert ns["rotation_only"].out_type.size == 4 * 4          # N = 4 channels per D4 regular field

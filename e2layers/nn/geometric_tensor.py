@@ -31,8 +31,9 @@ class GeometricTensor:
     A point cloud (escnn's convention) is a tensor (N, type.size), one row per point, with ``coords``
     (N, d): the points' coordinates in the gspace's base space R^d (floating point, on the tensor's device).
     :meth:`transform` then acts on the fibres by rho(g) and moves the points, ``coords @ M(g)^T`` with
-    M(g) the 2x2 matrix of g on the plane (docs/math.md, "Conventions: the plane, the grid and the rotation direction"); indexing the first dimension
-    indexes the points and their coords alike.  Without ``coords`` nothing changes.
+    M(g) the 2x2 matrix of g on the plane (docs/math.md, "Conventions: the plane, the grid and the rotation
+    direction"); indexing the first dimension indexes the points and their coords alike.  Without ``coords``
+    nothing changes.
 
     Examples
     --------

@@ -4,10 +4,10 @@ A message passes along every edge j -> i of a graph (``edge_index[0]`` the sourc
 i, torch_geometric's convention): the filter evaluated at the edge's offset ``x_j - x_i`` times the source's
 features, ``K(x_j - x_i) f(x_j)``; the target averages its messages (escnn's ``aggr="mean"``; ``aggr="sum"``
 adds them).  On a pixel grid with every neighbour this is R2Conv's correlation, ``out(p) = sum_x K(x) f(p + x)``
-(docs/math.md, "Conventions: the plane, the grid and the rotation direction").  The filter is a learnt combination of the gspace's analytical basis of
-equivariant kernels (:meth:`GeneralOnR2.build_kernel_basis`: Gaussian rings times the closed-form angular
-solutions), evaluated exactly at the offsets in torch, so the layer is equivariant under every rotation and
-reflection of the group, not only the grid-preserving ones.
+(docs/math.md, "Conventions: the plane, the grid and the rotation direction").  The filter is a learnt
+combination of the gspace's analytical basis of equivariant kernels (:meth:`GeneralOnR2.build_kernel_basis`:
+Gaussian rings times the closed-form angular solutions), evaluated exactly at the offsets in torch, so the layer
+is equivariant under every rotation and reflection of the group, not only the grid-preserving ones.
 """
 from __future__ import annotations
 

@@ -97,3 +97,15 @@ def test_the_quick_run_writes_its_report(tmp_path):
             assert r["invariance"] < 1e-4
             assert max(r["per_angle"]) - min(r["per_angle"]) <= 0.02
     assert max(r["invariance"] for r in report["results"]["Plain"]["runs"]) > 1e-2
+
+
+def test_the_graph_of_pixel_clouds_survives_rotation():
+    """Pixels lie on a lattice, so many pairs are at whole-pixel distances: the radius must not be one of them,
+    or float rounding in a turned cloud adds or drops edges (and the models stop being invariant)."""
+    rows, columns = np.meshgrid(np.arange(28), np.arange(28), indexing="ij")
+    coords = torch.tensor(np.stack([(columns.ravel() - 13.5) / 4, (13.5 - rows.ravel()) / 4], 1), dtype=torch.float32)
+    clouds = example.Clouds(coords, torch.ones(len(coords), 1), torch.zeros(len(coords), dtype=torch.long),
+                            torch.zeros(1, dtype=torch.long))
+    for angle in (37.0, 137.0, 290.0):
+        turned = example.rotate_clouds(clouds, np.array([angle]))
+        assert torch.equal(example._graph(turned), example._graph(clouds)), angle
