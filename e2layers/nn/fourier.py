@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -267,16 +267,23 @@ class FourierPointwise(DerivedTensors, EquivariantModule):
         self.register_derived("Ainv", torch.as_tensor(self._Ainv_np, dtype=dtype), exact=self._Ainv_np, buffer=True)
 
     def _transforms(self, G: groups.Group, ids: list, out_ids: list) -> Tuple[np.ndarray, np.ndarray]:
+        return self._grid_transforms(lambda irreps: _sampling_matrix(G, irreps, self.grid), ids, out_ids)
+
+    def _grid_transforms(self, sample: Callable[[list], np.ndarray], ids: list, out_ids: list,
+                         where: str = "") -> Tuple[np.ndarray, np.ndarray]:
+        """``(A, Ainv)``: ``sample(irreps)`` (grid points x channels) of the input irreps, and the pseudo-inverse of
+        the sampling of the output and input irreps, its leading (output) rows; a warning when the grid does not
+        resolve them (``where``: on what the grid lies, for the message)."""
         union = out_ids + [i for i in ids if i not in out_ids]           # out first: Ainv keeps the leading rows
         scale = math.sqrt(self.rho.size) if self._normalize else 1.0
-        A = _sampling_matrix(G, ids, self.grid) / scale
-        B = _sampling_matrix(G, union, self.grid) / scale
+        A = sample(ids) / scale
+        B = sample(union) / scale
         s = np.linalg.svd(B, compute_uv=False)
         rank = int(np.sum(s > 1e-9 * s[0]))
         if rank < B.shape[1]:
             warnings.warn(f"{type(self).__name__}: the grid ({self._grid_repr}) does not resolve the irreps "
-                          f"{union} (rank {rank} < {B.shape[1]}), so the transforms alias frequencies; use a finer "
-                          f"grid (N above twice the highest frequency)", stacklevel=3)
+                          f"{union}{where} (rank {rank} < {B.shape[1]}), so the transforms alias frequencies; use a "
+                          f"finer grid (N above twice the highest frequency)", stacklevel=4)
         Ainv = np.linalg.pinv(B, rcond=1e-9)[:self.rho_out.size]
         return A, Ainv
 

@@ -12,7 +12,6 @@ element of C_N/D_N with the default grid, the N rotations (and the reflections) 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, List, Tuple
 
 import numpy as np
@@ -142,17 +141,8 @@ class QuotientFourierPointwise(FourierPointwise):
         self._function_name = function
         self._inplace = flag(inplace, "inplace")
         self._normalize = flag(normalize, "normalize")
-        scale = math.sqrt(self.rho.size) if self._normalize else 1.0
-        union = out_ids + [i for i in ids if i not in out_ids]
-        A = _quotient_sampling_matrix(G, ids, vectors, self.grid) / scale
-        B = _quotient_sampling_matrix(G, union, vectors, self.grid) / scale
-        s = np.linalg.svd(B, compute_uv=False)
-        rank = int(np.sum(s > 1e-9 * s[0]))
-        if rank < B.shape[1]:
-            warnings.warn(f"{type(self).__name__}: the grid ({self._grid_repr}) does not resolve the irreps {union} "
-                          f"on G/H (rank {rank} < {B.shape[1]}), so the transforms alias frequencies; use a finer "
-                          f"grid", stacklevel=2)
-        Ainv = np.linalg.pinv(B, rcond=1e-9)[:self.rho_out.size]
+        A, Ainv = self._grid_transforms(lambda irreps: _quotient_sampling_matrix(G, irreps, vectors, self.grid), ids,
+                                        out_ids, where=" on G/H")
         self._A_np, self._Ainv_np = A, Ainv
         dtype = torch.get_default_dtype()
         self.register_derived("A", torch.as_tensor(A, dtype=dtype), exact=A, buffer=True)

@@ -57,6 +57,20 @@ def _first_group(t: FieldType, groups: int, name: str) -> FieldType:
     return t.index_select(list(range(n)))
 
 
+def set_up_bias(module: Any, out_type: FieldType, bias: bool) -> None:
+    """``module.bias``, one parameter per trivial irrep of ``out_type`` (or None without bias or trivial irreps),
+    and the derived ``bias_expansion`` onto the channels: derived data, outside the state_dict (not a buffer:
+    DistributedDataParallel would broadcast it before every forward)."""
+    trivials = _bias_expansion(out_type)
+    if bias and trivials.shape[1] > 0:
+        module.bias = torch.nn.Parameter(torch.zeros(trivials.shape[1]))
+        module.register_derived("bias_expansion", torch.as_tensor(trivials, dtype=torch.get_default_dtype()),
+                                exact=trivials)
+    else:
+        module.register_parameter("bias", None)
+        module.register_derived("bias_expansion", None)
+
+
 def _bias_expansion(out_type: FieldType) -> np.ndarray:
     """(out.size, trivials): each field's change-of-basis columns at its trivial irreps.
 
@@ -134,17 +148,8 @@ class _R2ConvBase(DerivedTensors, EquivariantModule):
         basis_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
         self._basisexpansion = self._build_expansion(basis_dtype)
 
-        trivials = _bias_expansion(out_type)
         # e2cnn registers bias before weights: keep its parameter order (optimizer states index by it)
-        if bias and trivials.shape[1] > 0:
-            self.bias = torch.nn.Parameter(torch.zeros(trivials.shape[1]))
-            # derived data, outside the state_dict (not a buffer: DistributedDataParallel would broadcast it
-            # before every forward)
-            self.register_derived("bias_expansion", torch.as_tensor(trivials, dtype=torch.get_default_dtype()),
-                                  exact=trivials)
-        else:
-            self.register_parameter("bias", None)
-            self.register_derived("bias_expansion", None)
+        set_up_bias(self, out_type, bias)
         self.weights = torch.nn.Parameter(torch.zeros(self._basisexpansion.dimension()))
         self._eval_cache = None
         if initialize:

@@ -29,7 +29,7 @@ from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
 from .point_graphs import radius_graph
-from .r2conv import _bias_expansion, _check_types
+from .r2conv import _check_types, set_up_bias
 
 __all__ = ["R2PointConv"]
 
@@ -231,14 +231,7 @@ class R2PointConv(DerivedTensors, EquivariantModule):
         self.register_derived("_in_inverse", torch.as_tensor(np.argsort(in_order)))
         self.register_derived("_out_inverse", torch.as_tensor(np.argsort(out_order)))
 
-        trivials = _bias_expansion(out_type)
-        if bias and trivials.shape[1] > 0:
-            self.bias = torch.nn.Parameter(torch.zeros(trivials.shape[1]))
-            self.register_derived("bias_expansion", torch.as_tensor(trivials, dtype=torch.get_default_dtype()),
-                                  exact=trivials)
-        else:
-            self.register_parameter("bias", None)
-            self.register_derived("bias_expansion", None)
+        set_up_bias(self, out_type, bias)
         self.weights = torch.nn.Parameter(torch.zeros(sum(b.size for b in self._blocks)))
         if initialize:
             self.reset_parameters()
