@@ -206,13 +206,10 @@ class SteerablePointNet(torch.nn.Module):
         self.head = _head(INVARIANTS)
 
     def forward(self, clouds: Clouds, edge_index: torch.Tensor) -> torch.Tensor:
-        x = clouds.intensity
-        ftype = self.in_type
+        x = nn.GeometricTensor(clouds.intensity, self.in_type, coords=clouds.coords)
         for conv, norm, nonlinearity in zip(self.convs, self.norms, self.nonlinearities):
-            y = conv(nn.GeometricTensor(x, ftype, coords=clouds.coords), edge_index)
-            x = nonlinearity(norm(nn.GeometricTensor(y.tensor, y.type))).tensor
-            ftype = conv.out_type
-        return self.head(_pool_per_cloud(x, clouds.cloud, clouds.count))
+            x = nonlinearity(norm(conv(x, edge_index)))         # the points ride along (x.coords)
+        return self.head(_pool_per_cloud(x.tensor, clouds.cloud, clouds.count))
 
 
 class PlainPointConv(torch.nn.Module):

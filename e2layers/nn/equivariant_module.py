@@ -30,6 +30,17 @@ def _check_equivariance_with(atol: float, rtol: float, owner: str) -> Callable[.
     return check_equivariance
 
 
+def _keep_points(module: torch.nn.Module, args: Tuple[Any, ...], output: Any) -> Any:
+    """A point cloud keeps its points through a module that keeps its rows (escnn's convention): the output of a
+    module given a GeometricTensor with ``coords`` gets the same ``coords`` when it has none and as many rows."""
+    x = args[0] if args else None
+    if not isinstance(x, GeometricTensor) or x.coords is None or not isinstance(output, GeometricTensor):
+        return None
+    if output.coords is not None or output.tensor.shape[0] != x.tensor.shape[0]:
+        return None
+    return GeometricTensor(output.tensor, output.type, x.coords)
+
+
 class EquivariantModule(torch.nn.Module, ABC):
     """A ``torch.nn.Module`` mapping a :class:`GeometricTensor` of ``in_type`` to one of ``out_type``.
 
@@ -74,6 +85,7 @@ class EquivariantModule(torch.nn.Module, ABC):
         super().__init__()
         self.in_type = None
         self.out_type = None
+        self.register_forward_hook(_keep_points)
 
     @abstractmethod
     def forward(self, *input):

@@ -321,3 +321,20 @@ def test_coords_follow_indexing_split_to_and_sums():
 def test_bad_coords_are_named(tensor, coords, match):
     with pytest.raises((InvalidValueError, InvalidTypeError), match=match):
         nn.GeometricTensor(tensor, nn.FieldType(D4, [D4.trivial_repr]), coords=coords)
+
+
+def test_every_module_keeps_the_points_of_a_cloud():
+    """escnn's convention: a module that keeps the rows of a point cloud keeps its coords, so point convolutions
+    chain through non-linearities and normalisations without re-wrapping."""
+    gs = gspaces.Rot2dOnR2(-1, maximum_frequency=2)
+    t = nn.FieldType(gs, 2 * [gs.irrep(k) for k in range(3)])
+    pts = torch.randn(25, 2)
+    x = nn.GeometricTensor(torch.randn(25, t.size), t, coords=pts)
+    for module in (nn.NormNonLinearity(t, "n_relu"), nn.IIDBatchNorm1d(t), nn.Linear(t, t),
+                   nn.SequentialModule(nn.NormNonLinearity(t), nn.IdentityModule(t))):
+        y = module(x)
+        assert y.coords is pts, type(module).__name__
+    assert nn.NormNonLinearity(t)(nn.GeometricTensor(x.tensor, t)).coords is None     # no points, none added
+    conv = nn.R2PointConv(t, t, width=1.0, n_rings=3)
+    edges = nn.radius_graph(pts, 1.0)
+    assert conv(nn.NormNonLinearity(t)(conv(x, edges)), edges).shape == (25, t.size)
