@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any, List, Tuple
 
 import numpy as np
-import scipy.linalg
 import torch
 
 from basisgen.clebsch_gordan import clebsch_gordan
@@ -48,7 +47,11 @@ def tensor_square(rho: Any) -> Tuple[list, np.ndarray, np.ndarray]:
             irreps += list(cg.irreps)
     P = np.zeros((d * d, d * d))
     P[columns, np.arange(d * d)] = 1.0
-    C = scipy.linalg.block_diag(*blocks)
+    C = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
+    r = c = 0
+    for b in blocks:                      # the block-diagonal of the pairs' changes of basis
+        C[r:r + b.shape[0], c:c + b.shape[1]] = b
+        r, c = r + b.shape[0], c + b.shape[1]
     A, A_inv = rho.change_of_basis, rho.change_of_basis_inv
     H = np.kron(A, A) @ P @ C
     H_inv = C.T @ P.T @ np.kron(A_inv, A_inv)

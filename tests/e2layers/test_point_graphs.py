@@ -110,7 +110,7 @@ def test_flow_is_source_to_target():
     (lambda: nn.radius_graph(torch.zeros(3, 2), 1.0, batch=torch.zeros(3)), "batch"),
     (lambda: nn.radius_graph(torch.zeros(3, 2), 1.0, max_num_neighbors=0), "max_num_neighbors"),
     (lambda: nn.radius_graph(torch.zeros(3, 2), 1.0, chunk_size=0), "chunk_size"),
-    (lambda: nn.radius_graph(torch.zeros(3, 2), 1.0, loop=1), "loop"),
+    (lambda: nn.radius_graph(torch.zeros(3, 2), 1.0, loop="yes"), "loop"),
     (lambda: nn.knn_graph(torch.zeros(3, 2), 0), "k must"),
     (lambda: nn.knn_graph(torch.zeros(3, 2), 2.5), "k must"),
 ])
