@@ -97,6 +97,7 @@ DOCUMENTS = [
 ]
 
 
+@pytest.mark.slow     # pdflatex on seven documents: the full suite
 @pytest.mark.parametrize("args", DOCUMENTS, ids=" ".join)
 def test_standalone_documents_define_every_symbol_and_compile(args, tmp_path):
     doc = run("latex", *args, "--standalone", "-o", tmp_path / "out.tex").stdout

@@ -209,6 +209,7 @@ def headless(browser, user_data, *args):
             f"--user-data-dir={user_data}", *args]
 
 
+@pytest.mark.slow     # headless Chromium: the full suite
 def test_formulas_render_as_mathml_in_chromium(cache_dir, tmp_path):
     browser = chromium()
     if browser is None:

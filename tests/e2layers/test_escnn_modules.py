@@ -21,6 +21,8 @@ from spaces import gspace_table
 pytestmark = pytest.mark.usefixtures("private_cache")
 
 ALL = gspace_table("C1", "C4", "C8", "D1", "D4", "SO2", "O2", "Flip")
+#: every gspace in the full suite; C8, D4 and O(2) in the quick subset
+QUICK_OR_SLOW = [pytest.param(name, marks=[] if name in ("C8", "D4", "O2") else [pytest.mark.slow]) for name in ALL]
 F64 = torch.float64
 
 
@@ -61,7 +63,7 @@ def _roundtrip(module):
 
 
 # ---- TensorProductModule -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", list(ALL))
+@pytest.mark.parametrize("name", QUICK_OR_SLOW)
 def test_tensor_product_is_exactly_equivariant(name):
     gs = ALL[name]()
     for rho in _field_reprs(gs):
@@ -148,7 +150,7 @@ def _gated_repr(G):
     return directsum(len(gated) * [G.trivial_representation] + gated)
 
 
-@pytest.mark.parametrize("name", list(ALL))
+@pytest.mark.parametrize("name", QUICK_OR_SLOW)
 def test_gated_uniform_is_exactly_equivariant(name):
     gs = ALL[name]()
     G = gs.fibergroup

@@ -18,6 +18,9 @@ from rounding import assert_close_up_to_rounding
 from grid_equivariance import assert_grid_equivariant
 from spaces import gspace_table
 
+#: float64 (exactness) in the quick subset, float32 as well in the full suite
+DTYPES = [pytest.param(torch.float32, id="f32", marks=pytest.mark.slow), pytest.param(torch.float64, id="f64")]
+
 
 
 pytestmark = pytest.mark.usefixtures("module_cache")
@@ -89,7 +92,7 @@ def test_basis_dimensions_match_e2cnn():
 
 
 # ---- equivariance -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kernel_size", [3, 4])
 @pytest.mark.parametrize("group", list(GSPACES))
 def test_r2conv_equivariant(group, kernel_size, dtype):
@@ -99,7 +102,7 @@ def test_r2conv_equivariant(group, kernel_size, dtype):
     assert len(errors) == {"C1": 1, "C2": 2, "D1": 2, "D2": 4}.get(group, 4 if group in ("C4", "C8", "SO2") else 8)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kernel_size", [3, 4])
 @pytest.mark.parametrize("group", list(GSPACES))
 def test_r2conv_transposed_equivariant(group, kernel_size, dtype):
@@ -108,7 +111,7 @@ def test_r2conv_transposed_equivariant(group, kernel_size, dtype):
     assert_grid_equivariant(conv, dtype)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
 @pytest.mark.parametrize("group", ["C4", "D4", "O2"])
 def test_r2upsampling_equivariant(group, mode, dtype):
@@ -119,7 +122,7 @@ def test_r2upsampling_equivariant(group, mode, dtype):
     assert_grid_equivariant(nn.R2Upsampling(fin, size=(size, size), mode=mode), dtype, size=8)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("options", [
     dict(padding=2, padding_mode="reflect"), dict(padding=2, padding_mode="replicate"),
     dict(padding=2, padding_mode="circular"), dict(padding=(2, 2), padding_mode="zeros"),

@@ -12,6 +12,9 @@ from e2layers import gspaces, nn
 
 from spaces import GSPACES, FINITE
 
+#: float64 (exactness) in the quick subset, float32 as well in the full suite
+DTYPES = [pytest.param(torch.float32, id="f32", marks=pytest.mark.slow), pytest.param(torch.float64, id="f64")]
+
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
@@ -47,7 +50,7 @@ def _input(t, size, dtype=torch.float32, batch=2):
     return nn.GeometricTensor(torch.randn(batch, t.size, size, size, dtype=dtype), t)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("gs_name", FINITE)
 @pytest.mark.parametrize("name,factory,size", MODULES, ids=MOD_IDS)
 def test_equivariance(name, factory, size, gs_name, dtype):
@@ -185,7 +188,7 @@ def _network(gs):
                                nn.PointwiseMaxPool(t_hid, 2), nn.R2Conv(t_hid, t_out, kernel_size=3, padding=1))
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_sequential_network(dtype):
     gs = gspaces.FlipRot2dOnR2(4)
     net = _network(gs).to(dtype)

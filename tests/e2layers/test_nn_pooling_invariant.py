@@ -119,8 +119,10 @@ def _input(t, size, dtype=torch.float32, batch=2):
     return nn.GeometricTensor(torch.randn(batch, t.size, size, size, dtype=dtype), t)
 
 
-@pytest.mark.parametrize("mode", ["train", "eval"])
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("dtype,mode", [pytest.param(torch.float64, "eval", id="f64-eval"),
+                                        pytest.param(torch.float32, "train", id="f32-train"),
+                                        pytest.param(torch.float32, "eval", id="f32-eval", marks=pytest.mark.slow),
+                                        pytest.param(torch.float64, "train", id="f64-train", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name,kind,factory,group", EQUIVARIANCE_CASES)
 def test_equivariance(name, kind, factory, group, dtype, mode):
     module = _module(kind, factory, group).to(dtype).train(mode == "train")

@@ -77,8 +77,14 @@ MOD_IDS = [m[0] for m in MODULES]
 
 
 # ---- equivariance ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("training", [False, True], ids=["eval", "train"])
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+#: (dtype, training): float64 in eval mode and float32 in training in the quick subset, the other two in the full one
+PRECISION_AND_MODE = [pytest.param(torch.float64, False, id="f64-eval"),
+                      pytest.param(torch.float32, True, id="f32-train"),
+                      pytest.param(torch.float32, False, id="f32-eval", marks=pytest.mark.slow),
+                      pytest.param(torch.float64, True, id="f64-train", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("dtype,training", PRECISION_AND_MODE)
 @pytest.mark.parametrize("gs_name", list(GSPACES))
 @pytest.mark.parametrize("name,factory", MODULES, ids=MOD_IDS)
 def test_equivariance(name, factory, gs_name, dtype, training):

@@ -191,7 +191,12 @@ def _case(name, label):
     return next(c for c in _modules(name) if c[0] == label)
 
 
-@pytest.mark.parametrize("name,label", CASES, ids=[f"{label}-{name}" for name, label in CASES])
+def _quick_on_o2(name, label):
+    """Every module on every group in the full suite; on O(2) in the quick one."""
+    return pytest.param(name, label, id=f"{label}-{name}", marks=[] if name == "O2" else [pytest.mark.slow])
+
+
+@pytest.mark.parametrize("name,label", [_quick_on_o2(name, label) for name, label in CASES])
 def test_exact_equivariance_in_float64(name, label):
     _, build, t, elements = _case(name, label)
     module = build()
