@@ -165,7 +165,7 @@ def clebsch_gordan(psi_a: Irrep, psi_b: Irrep) -> ClebschGordan:
 # ---- exact verification ------------------------------------------------------------------------------------
 def _rotation_in_z(psi: Irrep, theta: Any, z: Any) -> Any:
     """``psi(r_theta)`` with ``cos``/``sin`` written in ``z = e^{i theta}``."""
-    in_z = psi.rotation_exact(theta).applyfunc(lambda entry: sp.sympify(entry).rewrite(sp.exp))
+    in_z = psi.rotation_exact(theta).applyfunc(lambda entry: entry.rewrite(sp.exp))     # sympy entries
     return in_z.subs(theta, -sp.I * sp.log(z)).applyfunc(sp.expand)
 
 

@@ -330,7 +330,6 @@ class R2PointConv(DerivedTensors, EquivariantModule):
         the layer's grouped channel order (fields of one representation together)."""
         R, U = len(self.params.rings), self._n_harmonics
         dtype, device = self.weights.dtype, self.weights.device
-        c_in = sum(len(f) * rho.size for rho, f in self._in_groups)
         rows = []
         for b, (rho_out, out_fields) in enumerate(self._out_groups):
             cols = []
@@ -356,7 +355,6 @@ class R2PointConv(DerivedTensors, EquivariantModule):
         cos = torch.cat([r[0] for r in rows], dim=1)
         sin = torch.cat([r[1] for r in rows], dim=1)
         out = torch.cat([cos.index_select(0, self._cos_features), sin.index_select(0, self._sin_features)])
-        assert out.shape[2] == c_in
         return out.to(device)
 
     def edge_features(self, edge_delta: torch.Tensor) -> torch.Tensor:
