@@ -279,7 +279,7 @@ class _BlurPool(torch.nn.Module):
         space = gspaces.TrivialOnR2()
         reference = nn.PointwiseAvgPoolAntialiased(nn.FieldType(space, [space.trivial_repr]), SIGMA, 2, padding)
         self.register_buffer("filter", reference.filter.clone(), persistent=False)
-        self.padding = padding
+        self.kernel_size, self.stride, self.padding = reference.kernel_size, 2, padding   # its window, declared
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = x.shape[1]

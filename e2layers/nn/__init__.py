@@ -22,13 +22,16 @@ from . import subgroup_pooling
 from . import quotient_fourier, tensor_product
 from . import point_graphs, r2pointconv
 from . import iid_batchnorm
-from .antialiased import *  # noqa: F401,F403 (each module file lists its public names in __all__)
+from . import angle_errors as _angle_errors, exactness  # the function angle_errors shadows its module
+from .angle_errors import *  # noqa: F401,F403 (each module file lists its public names in __all__)
+from .antialiased import *  # noqa: F401,F403
 from .branching import *  # noqa: F401,F403
 from .concatenated import *  # noqa: F401,F403
 from .containers import *  # noqa: F401,F403
 from .network_export import *  # noqa: F401,F403
 from ._equivariance import act_on_fibres, assert_equivariant, equivariance_errors
 from .equivariant_module import EquivariantModule
+from .exactness import *  # noqa: F401,F403
 from .field_dropout import *  # noqa: F401,F403
 from .field_norm import *  # noqa: F401,F403
 from .field_type import FieldType
@@ -60,7 +63,7 @@ from .vectorfield import *  # noqa: F401,F403
 _FAMILIES = (antialiased, branching, concatenated, containers, field_dropout, field_norm, fourier, gated,
              gnorm_batchnorm, group_pooling, inner_batchnorm, linear, mask, network_export, norm_batchnorm,
              norm_nonlinearity, norm_pool, pointwise, reshuffle, vectorfield, subgroup_pooling,
-             point_graphs, r2pointconv, quotient_fourier, tensor_product, iid_batchnorm)
+             point_graphs, r2pointconv, quotient_fourier, tensor_product, iid_batchnorm, _angle_errors, exactness)
 
 __all__ = (["FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "R2Conv", "R2ConvTransposed",
             "R2Diffop", "R2Upsampling", "init", "assert_equivariant", "equivariance_errors", "act_on_fibres",

@@ -147,7 +147,9 @@ class _Rotation:
 
     def act(self, x: torch.Tensor, field_type: Optional[FieldType], spatial: bool = True) -> Optional[torch.Tensor]:
         y = self.fibres(x, field_type)
-        return None if y is None or not spatial else _rotate_plane(y, self.degrees)
+        if y is None or not spatial:
+            return y
+        return _rotate_plane(y, self.degrees)
 
 
 # ---- the input -------------------------------------------------------------------------------------------
@@ -187,7 +189,7 @@ def _angles(angles: Optional[Sequence[float]]) -> np.ndarray:
         return np.array(DEFAULT_ANGLES)
     if isinstance(angles, (str, bytes)) or not hasattr(angles, "__len__") or not len(angles):
         raise InvalidValueError(f"angles must be a non-empty sequence of degrees, got {angles!r}")
-    return np.array([finite_float(a, "angles[]") for a in angles], dtype=np.float64)
+    return np.array([finite_float(a, f"angles[{i}]") for i, a in enumerate(angles)], dtype=np.float64)
 
 
 def _input_type(model: torch.nn.Module, in_type: Any, channels: int) -> Optional[FieldType]:
@@ -198,7 +200,8 @@ def _input_type(model: torch.nn.Module, in_type: Any, channels: int) -> Optional
     if isinstance(model, EquivariantModule) and not isinstance(own, FieldType):
         raise InvalidTypeError(f"angle_errors needs a model of one input; {type(model).__name__} has in_type {own!r}")
     field_type = in_type if in_type is not None else own if isinstance(own, FieldType) else None
-    for name, t in (("in_type", field_type), ("model.in_type", own if isinstance(model, EquivariantModule) else None)):
+    stated = ("in_type" if in_type is not None else "model.in_type", field_type)
+    for name, t in (stated, ("model.in_type", own if isinstance(model, EquivariantModule) else None)):
         if t is not None and t.size != channels:
             raise InvalidValueError(f"input_shape has {channels} channels, but {name} {t!r} has {t.size}")
     return field_type
@@ -358,9 +361,9 @@ def plain_baseline(model: torch.nn.Module, *, seed: int = 0) -> torch.nn.Module:
     if not isinstance(model, torch.nn.Module):
         raise InvalidTypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     seed = integer(seed, "seed", 0)
-    plain = export(model)
-    cuda = sorted({p.device.index or 0 for p in plain.parameters() if p.device.type == "cuda"})
+    cuda = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"})
     with torch.random.fork_rng(devices=cuda):
+        plain = export(model)           # inside: building torch layers draws their first weights
         torch.manual_seed(seed)
         for module in plain.modules():
             if isinstance(module, _REDRAWN):

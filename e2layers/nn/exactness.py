@@ -409,8 +409,8 @@ def _judge(rows: List[LayerRow], calls: List[Call], motions: List[GridMotion],
                 causes.setdefault(words, []).append(m.name)
                 if intrinsic:
                     always.append(m.name)
-            row.cause = "; ".join(words if len(causes) == 1 else f"{', '.join(ms)}: {words}"
-                                  for words, ms in causes.items())
+            row.cause = "; ".join((words if len(causes) == 1 else f"{', '.join(ms)}: {words}")
+                                  .replace(_MOTIONS, ", ".join(ms)) for words, ms in causes.items())
             row.always = tuple(always)
             continue
         fed_broken = [m for m in applicable if bad(inputs_moved[m.name][i])]
@@ -431,8 +431,13 @@ def _judge(rows: List[LayerRow], calls: List[Call], motions: List[GridMotion],
     return notes
 
 
+#: stands for the motions a cause applies to, in the words of a cause that is the same for all of them
+_MOTIONS = "{motions}"
+
+
 def _cause(call: Call, motion: GridMotion, tol: float) -> Tuple[str, bool]:
-    """``(words, breaks at every size?)`` for a call that is not exact under ``motion`` by itself."""
+    """``(words, breaks at every size?)`` for a call that is not exact under ``motion`` by itself; the words
+    of a module that is not equivariant name the motions as :data:`_MOTIONS`."""
     geometry = geometry_of(call.module)
     size = call.in_size
     if geometry is not None and size is not None:
@@ -443,12 +448,12 @@ def _cause(call: Call, motion: GridMotion, tol: float) -> Tuple[str, bool]:
                     words += f" (along the {'height' if axis == 0 else 'width'})"
                 if not call.equivariant and _breaks_elsewhere(call, motion, geometry, tol):
                     return words + "; and at sizes where it samples symmetrically, " + \
-                        intrinsic_words(call.module, call.plain_type, motion.name), True
+                        intrinsic_words(call.module, call.plain_type, _MOTIONS), True
                 return words, False
         if motion.swaps_axes and not geometry.square:
             return geometry.square_cause(), True
     in_type = next((leaf.type for leaf in call.in_leaves if isinstance(leaf, GeometricTensor)), call.plain_type)
-    return intrinsic_words(call.module, in_type, motion.name), True
+    return intrinsic_words(call.module, in_type, _MOTIONS), True
 
 
 def _breaks_elsewhere(call: Call, motion: GridMotion, geometry: Any, tol: float) -> bool:

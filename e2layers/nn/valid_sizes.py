@@ -25,7 +25,7 @@ MAX_SIZE_BOUND = 4096
 
 def _periodic(valid: Sequence[bool]) -> Optional[Tuple[int, int]]:
     """``(period, start)``: the smallest period (seen at least twice before ``len(valid)``) with which the
-    flags ``valid[1:]`` repeat from ``start`` on; None if none shows."""
+    flags ``valid[1:]`` repeat from ``start`` on, with some size valid from there; None if none shows."""
     bound = len(valid) - 1
     for period in range(1, bound // 3 + 1):
         start = 1
@@ -33,7 +33,7 @@ def _periodic(valid: Sequence[bool]) -> Optional[Tuple[int, int]]:
             if valid[n] != valid[n + period]:
                 start = n + 1
                 break
-        if start + 2 * period <= bound + 1:
+        if start + 2 * period <= bound + 1 and any(valid[start:]):
             return period, start
     return None
 
@@ -44,7 +44,7 @@ def _formula(valid: Sequence[bool], axis_name: str) -> str:
     if not sizes:
         return f"no {axis_name} up to {len(valid) - 1}"
     pattern = _periodic(valid)
-    if pattern is None or not any(valid[pattern[1]:]):
+    if pattern is None:
         return f"{axis_name} = " + ", ".join(map(str, sizes)) + " (no other up to " + f"{len(valid) - 1})"
     period, start = pattern
     residues = sorted({n % period for n in range(start, len(valid)) if valid[n]})
@@ -65,9 +65,9 @@ class SizeRule:
 
     Examples
     --------
-    >>> rule = SizeRule(12, (1, 5, 9), (1, 5, 9))
+    >>> rule = SizeRule(20, (1, 5, 9, 13, 17), (1, 5, 9, 13, 17))
     >>> rule.describe()
-    'H, W = 4k + 1: 1, 5, 9'
+    'H, W = 4k + 1: 1, 5, 9, 13, 17'
     >>> rule.nearest(7)
     [(5, 'crop 1 pixel on each side'), (9, 'pad 1 pixel on each side')]
     """
@@ -113,8 +113,8 @@ def _how(n: int, m: int) -> str:
     verb, d = ("pad", m - n) if m > n else ("crop", n - m)
     if d % 2 == 0:
         return f"{verb} {d // 2} pixel{'s' * (d // 2 != 1)} on each side"
-    return (f"{verb} {d // 2} pixel{'s' * (d // 2 != 1)} before and {d // 2 + 1} after (the centre moves by half "
-            f"a pixel)")
+    before = f"{d // 2} pixel{'s' * (d // 2 != 1)} before and " if d > 1 else ""
+    return f"{verb} {before}{d // 2 + 1} after (the centre moves by half a pixel)"
 
 
 # ---- the rule from a recorded pass ------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def derive_rule(layers: Sequence[LayerSizes], motions: Sequence[GridMotion], bou
     """The :class:`SizeRule` of a network whose recorded calls are ``layers`` (in execution order)."""
     if not isinstance(bound, int) or isinstance(bound, bool) or not 1 <= bound <= MAX_SIZE_BOUND:
         raise InvalidValueError(f"size_bound must be an int in [1, {MAX_SIZE_BOUND}], got {bound!r}")
-    broken = sorted({m.name for layer in layers for m in layer.intrinsic if m in motions})
+    broken = [m.name for m in motions if any(m in layer.intrinsic for layer in layers)]
     if broken:
         names = sorted({layer.name for layer in layers if set(layer.intrinsic) & set(motions)})
         return SizeRule(bound, (), (), notes=(f"no size is exact under {', '.join(broken)}: "
