@@ -28,6 +28,7 @@ from basisgen.latex import pair_latex
 from basisgen.sampling import sample_basis
 from basisgen.verify import verify
 from basisgen.commands.cache import cache_command
+from basisgen.commands.check import check_command
 from basisgen.commands.gallery import gallery_command
 from basisgen.commands.latex import diffop_latex, kernel_basis_latex
 from basisgen.commands.diffop import (diffop_options, diffop_params_of, diffop_settings, flag, grid_kernel_size,
@@ -97,6 +98,7 @@ def main(debug: bool) -> None:
 
 main.add_command(cache_command)     # commands/cache.py: path, ls, info, verify, clear, export, import
 main.add_command(gallery_command)   # commands/gallery.py: one HTML page of formulas and pictures
+main.add_command(check_command)     # commands/check.py: where and why a model stops being exactly equivariant
 
 
 # ---- shared argument parsing ---------------------------------------------------------------------------

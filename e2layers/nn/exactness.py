@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from basisgen.checks import is_int
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from ._exactness_causes import intrinsic_words
@@ -35,7 +36,7 @@ from ._grid_motions import ALL_MOTIONS, GridMotion, element_of, motion_of, motio
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
-from .valid_sizes import LayerSizes, SizeRule, derive_rule
+from .valid_sizes import MAX_SIZE_BOUND, LayerSizes, SizeRule, derive_rule
 
 __all__ = ["exactness_report", "ExactnessReport", "LayerRow", "sizes_by_brute_force"]
 
@@ -51,7 +52,7 @@ class LayerRow:
 
     ``errors``: the relative error of its output under each motion (None where the motion is not a
     symmetry there: a layer after a restriction to a subgroup); ``own``: the layer's own error (alone, on its
-    recorded input moved); ``verdict``: ``"exact"``, ``"breaks"`` (it breaks exactness itself),
+    recorded input moved; run only where ``errors`` is above the tolerance); ``verdict``: ``"exact"``, ``"breaks"`` (it breaks exactness itself),
     ``"inherits"`` (exact itself, but its input is not) or ``"n/a"``; ``cause``: why it breaks (or
     ``"float precision only"`` where the errors are rounding); ``always``: the motions it breaks at every
     input size.
@@ -289,10 +290,13 @@ def exactness_report(model: torch.nn.Module, input_shape: Sequence[int], element
     fields of D4.  ``input_shape``: ``(batch, channels, height, width)``.  ``elements``: the motions to check
     (their names such as ``"rot90"``, or elements of the input's group that map the grid onto itself); default
     every one the input's group has.  ``tolerance``: errors up to it are float rounding (default
-    ``sqrt(eps)`` of ``dtype``).  ``size_bound``: the exact input sizes are listed up to it.  ``progress``
+    ``sqrt(eps)`` of ``dtype``).  ``size_bound``: the exact input sizes are listed up to it (or up to the
+    input's size, if larger).  ``progress``
     is called as ``progress(done, total)`` after each pass.
     """
     shape = _check_shape(input_shape)
+    if not is_int(size_bound) or not 1 <= size_bound <= MAX_SIZE_BOUND:
+        raise InvalidValueError(f"size_bound must be an int in [1, {MAX_SIZE_BOUND}], got {size_bound!r}")
     net = _copy(model, dtype)
     tolerance = math.sqrt(torch.finfo(dtype).eps) if tolerance is None else float(tolerance)
     if not tolerance >= 0:
@@ -322,13 +326,21 @@ def exactness_report(model: torch.nn.Module, input_shape: Sequence[int], element
             symmetric = element_of(space, m) is not None
             row.errors[m.name] = value_error(c.output, c2.output, m, base.output_type(c.index)) if symmetric else None
             inputs_moved[m.name].append(value_error(c.args, c2.args, m, c.plain_type) if symmetric else None)
-            row.own[m.name] = _own_error(c, m, base.output_type(c.index)) if symmetric else None
+            # the layer alone is run only where its output is off: an exact output needs no explaining
+            broken = symmetric and row.errors[m.name] is not None and row.errors[m.name] > tolerance
+            row.own[m.name] = _own_error(c, m, base.output_type(c.index)) if broken else None
         output_errors[m.name] = (value_error(base_output, moved_output, m, out_type)
                                  if element_of(out_space, m) is not None else None)
         if progress is not None:
             progress(done, total)
     notes = _judge(rows, calls, motions, inputs_moved, tolerance)
-    rule = _size_rule(calls, rows, spaces, motions, size_bound, base.input_type is not None or in_type is not None)
+    acting = [m for m in motions if output_errors[m.name] is not None]
+    rule = _size_rule(calls, rows, spaces, acting, max(size_bound, min(max(shape[2:]), MAX_SIZE_BOUND)))
+    if len(acting) < len(motions):
+        lost = ", ".join(m.name for m in motions if m not in acting)
+        kept = ", ".join(m.name for m in acting) or "no motion"
+        rule = replace(rule, notes=rule.notes + (f"the sizes are those at which the output is exact under {kept}: "
+                                                 f"the network restricts to a subgroup without {lost}",))
     return ExactnessReport(type(model).__name__, shape, str(dtype).replace("torch.", ""), tolerance,
                            [m.name for m in motions], rows, output_errors, rule, _fields(input_type), notes)
 
@@ -483,7 +495,7 @@ def _breaks_elsewhere(call: Call, motion: GridMotion, geometry: Any, tol: float)
 
 
 def _size_rule(calls: List[Call], rows: List[LayerRow], spaces: List[Any], motions: List[GridMotion],
-               bound: int, _typed: bool) -> SizeRule:
+               bound: int) -> SizeRule:
     layers = []
     for c, row, space in zip(calls, rows, spaces):
         spatial = c.in_size is not None
@@ -524,29 +536,42 @@ def sizes_by_brute_force(model: torch.nn.Module, channels: int, sizes: Sequence[
                          in_type: Optional[FieldType] = None, dtype: torch.dtype = torch.float64,
                          tolerance: Optional[float] = None, seed: int = 0,
                          progress: Optional[Callable[[int], None]] = None) -> Dict[int, bool]:
-    """Is ``model``'s output exact on an ``n`` x ``n`` input (batch 1), for each ``n`` of ``sizes``?  Runs it
-    (no geometry): what :attr:`ExactnessReport.sizes` is checked against.  A size the model refuses is not
-    exact.  ``progress(done)`` after each size."""
+    """Is ``model``'s output exact on an ``n`` x ``n`` input, for each ``n`` of ``sizes``, under every motion
+    that acts on it?  Runs the model (no geometry): what :attr:`ExactnessReport.sizes` is checked against.
+    The input and its moved copies go through as one batch (the model is in eval mode, so its samples do not
+    meet).  A size the model refuses is not exact.  ``progress(done)`` after each size."""
     net = _copy(model, dtype)
     tolerance = math.sqrt(torch.finfo(dtype).eps) if tolerance is None else float(tolerance)
     out: Dict[int, bool] = {}
     for done, n in enumerate(sizes, 1):
         try:
-            x = _input(net, (1, channels, n, n), dtype, seed, in_type)
-            base, y = _run(net, x)
-            input_type = base.input_type or in_type or _default_type(channels)
-            space = _gspaces(base.calls, input_type.gspace)[-1] if base.calls else input_type.gspace
-            out_type = _output_type(base, y)
-            exact = True
-            for m in _motions(elements, input_type.gspace):
-                if element_of(space, m) is None:
-                    continue
-                with torch.no_grad():
-                    error = value_error(y, net(act(x, m, input_type)), m, out_type)
-                exact = exact and error is not None and error <= tolerance
+            out[n] = _exact_at(net, channels, n, elements, in_type, dtype, tolerance, seed)
         except (RuntimeError, ValueError, IndexError):          # the model refuses this size
-            exact = False
-        out[n] = exact
+            out[n] = False
         if progress is not None:
             progress(done)
     return out
+
+
+def _exact_at(net: torch.nn.Module, channels: int, n: int, elements: Any, in_type: Optional[FieldType],
+              dtype: torch.dtype, tolerance: float, seed: int) -> bool:
+    x = _input(net, (1, channels, n, n), dtype, seed, in_type)
+    base, y = _run(net, x)
+    input_type = base.input_type or in_type or _default_type(channels)
+    space = _gspaces(base.calls, input_type.gspace)[-1] if base.calls else input_type.gspace
+    out_type = _output_type(base, y)
+    motions = [m for m in _motions(elements, input_type.gspace) if element_of(space, m) is not None]
+    if not motions:
+        return True
+    batch = [act(x, m, input_type) for m in motions]
+    stacked = (GeometricTensor(torch.cat([b.tensor for b in batch]), x.type) if isinstance(x, GeometricTensor)
+               else torch.cat(batch))
+    with torch.no_grad():
+        moved = net(stacked)
+    for i, m in enumerate(motions):
+        one = map_leaves(moved, lambda leaf: GeometricTensor(leaf.tensor[i:i + 1], leaf.type)
+                         if isinstance(leaf, GeometricTensor) else leaf[i:i + 1])
+        error = value_error(y, one, m, out_type)
+        if error is None or error > tolerance:
+            return False
+    return True
