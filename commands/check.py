@@ -79,9 +79,10 @@ def _plot(model: Any, shape: Tuple[int, ...], path: str, step: float, dtype: Any
     curves = []
     for name, net in ((f"{label} (equivariant)", model), ("plain CNN, same layout", plain_baseline(model))):
         with _progress_bar(f"angles: {name}", len(angles)) as bar:
-            curves.append(angle_errors(net, shape, angles, dtype=dtype, label=name,
+            curves.append(angle_errors(net, shape, angles, dtype=dtype, label=name, scale="contrast",
                                        progress=lambda done: bar.update(1)))
-    plot_angle_errors(curves, path, f"{label} on {'x'.join(map(str, shape))}: equivariance error by angle")
+    plot_angle_errors(curves, path, f"{label} on {'x'.join(map(str, shape))}: equivariance error by angle",
+                      "error / change between two random inputs")
     return curves
 
 

@@ -82,7 +82,7 @@ def _matplotlib():
     return Figure, FigureCanvasAgg
 
 
-def draw_angle_errors(curves: Sequence[AngleCurve], title: str):
+def draw_angle_errors(curves: Sequence[AngleCurve], title: str, y_label: str = Y_LABEL):
     """The matplotlib Figure (on an Agg canvas, no pyplot) of ``curves``: one line with markers per curve,
     labelled with the curve's label in the legend, on a log y axis (see :func:`plotted_errors`), x from 0
     to 360 degrees with ticks every 45, grid lines, dashed vertical lines at the quarter turns labelled
@@ -111,17 +111,18 @@ def draw_angle_errors(curves: Sequence[AngleCurve], title: str):
     ax.grid(True, which="major", color="0.88", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.set_xlabel(X_LABEL)
-    ax.set_ylabel(Y_LABEL)
+    ax.set_ylabel(y_label)
     ax.set_title(title)
     ax.legend(loc="best", fontsize=9, framealpha=0.9)
     return fig
 
 
-def plot_angle_errors(curves: Sequence[AngleCurve], path: Union[str, Path], title: str) -> Path:
+def plot_angle_errors(curves: Sequence[AngleCurve], path: Union[str, Path], title: str,
+                      y_label: str = Y_LABEL) -> Path:
     """Write the picture of ``curves`` (see :func:`draw_angle_errors`) to ``path``, its format from the
     suffix (PNG for ``.png``), and return ``path`` as a Path.  Raises ImportError without matplotlib."""
     if not isinstance(path, (str, Path)):
         raise InvalidTypeError(f"path must be a str or a Path, got {type(path).__name__}")
     path = Path(path)
-    draw_angle_errors(curves, title).savefig(path, dpi=DPI)
+    draw_angle_errors(curves, title, y_label).savefig(path, dpi=DPI)
     return path

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from basisgen._lazy import lazy_import
-from basisgen.checks import finite_float, integer, is_int
+from basisgen.checks import finite_float, integer, is_int, one_of
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from .equivariant_module import EquivariantModule
@@ -220,8 +220,10 @@ def _output(model: torch.nn.Module, x: torch.Tensor) -> Tuple[torch.Tensor, Opti
     return y, own if isinstance(own, FieldType) and y.ndim >= 2 and y.shape[1] == own.size else None
 
 
-def _relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    scale = b.abs().max().item() if b.numel() else 0.0
+def _relative_error(a: torch.Tensor, b: torch.Tensor, scale: Optional[float] = None) -> float:
+    """``max |a - b|`` over ``scale`` (default ``max |b|``)."""
+    if scale is None:
+        scale = b.abs().max().item() if b.numel() else 0.0
     diff = (a - b).abs().max().item() if b.numel() else 0.0
     if scale == 0.0:
         return 0.0 if diff == 0.0 else math.inf
@@ -236,7 +238,8 @@ def _probe_device(model: torch.nn.Module) -> torch.device:
 
 def angle_errors(model: torch.nn.Module, input_shape: Sequence[int], angles: Optional[Sequence[float]] = None, *,
                  in_type: Optional[FieldType] = None, dtype: torch.dtype = torch.float64, seed: int = 0,
-                 label: Optional[str] = None, progress: Optional[Callable[[int], None]] = None) -> AngleCurve:
+                 label: Optional[str] = None, progress: Optional[Callable[[int], None]] = None,
+                 scale: str = "output") -> AngleCurve:
     """The relative equivariance error of ``model`` at each of ``angles`` (degrees; default 0, 5, ..., 355).
 
     ``model`` is left as it is: a deep copy runs, in ``dtype``, in eval mode, on the model's device.  Its
@@ -252,6 +255,11 @@ def angle_errors(model: torch.nn.Module, input_shape: Sequence[int], angles: Opt
     inscribed circle less a rim of 2 pixels, which the rotation would invent).  The error is
     ``max |f(R x) - R f(x)| / max |R f(x)|`` over the compared entries; NaN where the input's or the
     output's group has no rotation by the angle (non-trivial fields of C_4 at 45 degrees).
+
+    ``scale="contrast"`` divides ``max |f(R x) - R f(x)|`` by ``max |f(x) - f(x')|`` instead, ``x'`` a second
+    random input (of ``seed + 1``): 1 then means "as far off as the answer for another image".  It compares
+    models fairly where an output is mostly a constant (a randomly initialised plain CNN after global
+    pooling), which makes the error relative to ``max |R f(x)|`` look small.
 
     ``progress(k)``, when given, is called after each angle with the number of angles done; ``label``
     (default: the model's class name) names the curve.
@@ -277,6 +285,7 @@ def angle_errors(model: torch.nn.Module, input_shape: Sequence[int], angles: Opt
     if progress is not None and not callable(progress):
         raise InvalidTypeError(f"progress must be callable or None, got {type(progress).__name__}")
     seed = integer(seed, "seed", 0)
+    one_of(scale, "scale", ("output", "contrast"))
     shape, degrees = _shape(input_shape), _angles(angles)
     field_type = _input_type(model, in_type, shape[1])
 
@@ -287,6 +296,13 @@ def angle_errors(model: torch.nn.Module, input_shape: Sequence[int], angles: Opt
     with torch.no_grad():
         y, out_type = _output(net, x)
         spatial = y.ndim == 4 and y.shape[-2:] != (1, 1)
+        reference = None
+        if scale == "contrast":         # how much the value changes from one random input to another
+            x2 = torch.as_tensor(_smooth_input(shape, seed + 1), dtype=dtype, device=device)
+            y2 = _output(net, x2)[0]
+            inside = torch.as_tensor(_output_disc(*y.shape[-2:]), device=y.device) if spatial else None
+            change = (y - y2)[..., inside] if spatial else y - y2
+            reference = change.abs().max().item() if change.numel() else 0.0
         if y.ndim not in (2, 4):
             raise InvalidValueError(f"the model's output must be (batch, k) or (batch, k, H, W), got shape "
                                     f"{tuple(y.shape)}")
@@ -302,7 +318,7 @@ def angle_errors(model: torch.nn.Module, input_shape: Sequence[int], angles: Opt
                 if spatial:
                     disc = torch.as_tensor(_output_disc(*got.shape[-2:]), device=got.device)
                     got, expected = got[..., disc], expected[..., disc]
-                errors[n] = _relative_error(got, expected)
+                errors[n] = _relative_error(got, expected, reference)
             if progress is not None:
                 progress(n + 1)
     log.debug("angle_errors of %s: worst %.3g", type(model).__name__, float(np.nanmax(errors, initial=0.0)))

@@ -511,7 +511,7 @@ def _size_rule(calls: List[Call], rows: List[LayerRow], spaces: List[Any], motio
         producer = next((p for p, leaf in zip(c.producers, c.in_leaves) if _is_map(leaf)), None)
         in_group = tuple(m for m in motions if element_of(space, m) is not None)
         always = tuple(m for m in motions if m.name in row.always)
-        layers.append(LayerSizes(c.name, geometry, producer, spatial, in_group, always))
+        layers.append(LayerSizes(f"{c.name} ({c.kind})", geometry, producer, spatial, in_group, always))
     for row in rows:
         if row.verdict == "breaks" and row.cause and row.cause.startswith("the model's forward code"):
             return SizeRule(bound, (), (), reason=f"code in the model's forward before {row.name} breaks exactness")

@@ -138,9 +138,10 @@ def derive_rule(layers: Sequence[LayerSizes], motions: Sequence[GridMotion], bou
         raise InvalidValueError(f"size_bound must be an int in [1, {MAX_SIZE_BOUND}], got {bound!r}")
     broken = [m.name for m in motions if any(m in layer.intrinsic for layer in layers)]
     if broken:
-        names = sorted({layer.name for layer in layers if set(layer.intrinsic) & set(motions)})
+        names = list(dict.fromkeys(layer.name for layer in layers if set(layer.intrinsic) & set(motions)))
         return SizeRule(bound, (), (), notes=(f"no size is exact under {', '.join(broken)}: "
-                                              f"{', '.join(names[:3])} {'is' if len(names) == 1 else 'are'} "
+                                              f"{', '.join(names[:3])}{' and more' * (len(names) > 3)} "
+                                              f"{'is' if len(names) == 1 else 'are'} "
                                               f"not equivariant at any size",))
     for layer in layers:
         if layer.spatial and layer.producer is None:
