@@ -65,3 +65,21 @@ def pool_size(size: int, kernel: int, stride: int, padding: int, dilation: int, 
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
     return out
+
+
+#: the largest probe input (batch x channels x H x W numbers) the diagnostics (exactness report, angle
+#: curves) build
+MAX_INPUT_NUMBERS = 2 ** 26
+
+
+def check_input_shape(input_shape: Any) -> Tuple[int, int, int, int]:
+    """``(batch, channels, height, width)``: 4 positive ints, at most :data:`MAX_INPUT_NUMBERS` in all."""
+    if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__") or len(input_shape) != 4 or \
+            not all(is_int(n) and n >= 1 for n in input_shape):
+        raise InvalidValueError(f"input_shape must be 4 positive ints (batch, channels, height, width), got "
+                                f"{input_shape!r:.80}")
+    shape = tuple(int(n) for n in input_shape)
+    if math.prod(shape) > MAX_INPUT_NUMBERS:
+        raise InvalidValueError(f"input_shape {shape} has {math.prod(shape)} numbers, above MAX_INPUT_NUMBERS = "
+                                f"{MAX_INPUT_NUMBERS}; use a smaller batch or size")
+    return shape

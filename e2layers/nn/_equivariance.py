@@ -44,6 +44,11 @@ def act(x: GeometricTensor, element: Any) -> GeometricTensor:
     return x.transform(element)
 
 
+def grid_elements(gspace: Any) -> List[Any]:
+    """The testing elements of ``gspace`` that map the pixel grid onto itself (quarter turns, mirrors)."""
+    return [g for g in gspace.testing_elements if gspace.is_grid_element(g)]
+
+
 def act_on_fibres(x: GeometricTensor, element: Any) -> GeometricTensor:
     """``element`` acting on the fibres alone (``x.transform_fibers(element)``): no interpolation, so every
     testing element is exact."""
@@ -172,7 +177,7 @@ def comparisons(module: Any, x: Any = None, elements: Optional[Iterable[Any]] = 
     if elements is None:
         gspace = leaves[0].type.gspace
         every = action is act_on_fibres or setup.get("every_element", False)
-        elements = [g for g in gspace.testing_elements if every or gspace.is_grid_element(g)]
+        elements = list(gspace.testing_elements) if every else grid_elements(gspace)
     with _runner(module, setup.get("seed"), [t.tensor.device for t in leaves]) as run:
         y = run(*[_map(a, lambda t: GeometricTensor(t.tensor.clone(), t.type, coords=t.coords))     # in-place safe
                   for a in args])

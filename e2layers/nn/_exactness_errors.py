@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
+from ._equivariance import act as act_on
 from ._exactness_trace import leaves
 from ._grid_motions import GridMotion, element_of
 from .field_type import FieldType
@@ -39,13 +40,14 @@ def act(leaf: Any, motion: GridMotion, plain_type: Optional[FieldType] = None) -
         element = element_of(leaf.type.gspace, motion)
         if element is None or leaf.coords is not None or leaf.tensor.ndim != 4:
             return None
-        return leaf.transform(element)
+        return act_on(leaf, element)
     if not isinstance(leaf, torch.Tensor) or leaf.ndim not in (2, 4):
         return None
     typed = plain_type is not None and plain_type.size == leaf.shape[1]
     element = element_of(plain_type.gspace, motion) if typed else None
     if leaf.ndim == 4:
-        return plain_type.transform(leaf, element) if element is not None else motion.apply(leaf).clone()
+        return act_on(GeometricTensor(leaf, plain_type), element).tensor if element is not None else \
+            motion.apply(leaf).clone()
     if element is None:
         return leaf.clone()
     rho = torch.as_tensor(plain_type.fiber_matrix(element), dtype=leaf.dtype, device=leaf.device)

@@ -28,6 +28,8 @@ from typing import Any, Optional, Tuple, Union
 
 import torch
 
+from basisgen.checks import int_or_pair
+
 __all__ = ["Window", "Transposed", "Resample", "Pad", "Adaptive", "FixedSize", "Collapse", "LayerGeometry",
            "geometry_of"]
 
@@ -353,28 +355,25 @@ class LayerGeometry:
 
 
 # ---- modules ------------------------------------------------------------------------------------------------
-def _pair(value: Any) -> Tuple[int, int]:
-    if isinstance(value, int):
-        return value, value
-    value = tuple(value)
-    return (value[0], value[0]) if len(value) == 1 else (value[0], value[1])
+def _pair_of(value: Any) -> Tuple[int, int]:
+    return int_or_pair(value, "a window argument")
 
 
 def _windows(kind: str, what: str, kernel: Any, stride: Any, padding: Any, dilation: Any = 1,
              ceil_mode: bool = False, clip: str = "none") -> LayerGeometry:
-    kernel, stride, dilation = _pair(kernel), _pair(stride), _pair(dilation)
+    kernel, stride, dilation = _pair_of(kernel), _pair_of(stride), _pair_of(dilation)
     if isinstance(padding, str):                        # a torch convolution's 'valid' or 'same'
         total = [d * (k - 1) for k, d in zip(kernel, dilation)] if padding == "same" else [0, 0]
         pads = [(t // 2, t - t // 2) for t in total]
     else:
-        pads = [(p, p) for p in _pair(padding)]
+        pads = [(p, p) for p in _pair_of(padding)]
     steps = [Window(d * (k - 1) + 1, s, pb, pa, bool(ceil_mode), clip, what)
              for k, s, d, (pb, pa) in zip(kernel, stride, dilation, pads)]
     return LayerGeometry(kind, (steps[0],), (steps[1],))
 
 
 def _kernel_words(kernel: Any, noun: str) -> str:
-    kh, kw = _pair(kernel)
+    kh, kw = _pair_of(kernel)
     return f"{kh}x{kw} {noun}"
 
 
@@ -383,7 +382,7 @@ def _same_axes(kind: str, step_h: Step, step_w: Step) -> LayerGeometry:
 
 
 def _resample(kind: str, mode: str, scale: Any, size: Any, align_corners: Optional[bool]) -> LayerGeometry:
-    sizes = _pair(size) if size is not None else (None, None)
+    sizes = _pair_of(size) if size is not None else (None, None)
     scales = (scale, scale) if scale is None or isinstance(scale, (int, float)) else tuple(scale)
     steps = [Resample(mode, None if sz is not None else float(sc), sz, align_corners)
              for sc, sz in zip(scales, sizes)]
@@ -447,10 +446,10 @@ def _plain(module: torch.nn.Module, kind: str) -> Optional[LayerGeometry]:
                         module.stride if module.stride is not None else module.kernel_size, module.padding, 1,
                         module.ceil_mode, "padded" if module.count_include_pad else "input")
     if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
-        sizes = _pair(module.output_size)
-        if None in sizes:
-            return None
-        return _same_axes(kind, *(Adaptive(o) for o in sizes))
+        sizes = module.output_size
+        if sizes is None or (isinstance(sizes, tuple) and None in sizes):
+            return None                                       # keeps that axis' size: not modelled
+        return _same_axes(kind, *(Adaptive(o) for o in _pair_of(sizes)))
     if isinstance(module, nn.Upsample):
         return _resample(kind, module.mode, module.scale_factor, module.size, module.align_corners)
     if isinstance(module, (nn.ZeroPad2d, nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d,
@@ -470,11 +469,11 @@ def _plain(module: torch.nn.Module, kind: str) -> Optional[LayerGeometry]:
 def _declared(module: torch.nn.Module, kind: str) -> Optional[LayerGeometry]:
     """A module of one's own that declares ``kernel_size``, ``stride`` and ``padding`` (ints or pairs)."""
     try:
-        kernel, stride, padding = (_pair(getattr(module, a)) for a in ("kernel_size", "stride", "padding"))
-        dilation = _pair(getattr(module, "dilation", 1))
-    except (AttributeError, TypeError, IndexError):
+        kernel, stride, padding = (_pair_of(getattr(module, a)) for a in ("kernel_size", "stride", "padding"))
+        dilation = _pair_of(getattr(module, "dilation", 1))
+    except (AttributeError, TypeError, ValueError):
         return None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in kernel + stride + padding + dilation):
+    if min(kernel + stride + dilation) < 1:
         return None
     return _windows(kind, _kernel_words(kernel, "window"), kernel, stride, padding, dilation)
 

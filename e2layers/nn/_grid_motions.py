@@ -15,6 +15,8 @@ import torch
 
 from basisgen.errors import InvalidValueError
 
+from ._equivariance import grid_elements
+
 __all__ = ["GridMotion", "ALL_MOTIONS", "motion_of", "element_of", "motions_of"]
 
 _NAMES = {(False, 0): "identity", (False, 1): "rot90", (False, 2): "rot180", (False, 3): "rot270",
@@ -90,14 +92,11 @@ def element_of(gspace: Any, motion: GridMotion) -> Any:
     gspace has no plane: ``no_base_space``)."""
     if not hasattr(gspace, "_flip_and_angle"):
         return None
-    for g in getattr(gspace, "testing_elements", ()):
-        if motion_of(gspace, g) == motion:
-            return g
-    return None
+    return next((g for g in grid_elements(gspace) if motion_of(gspace, g) == motion), None)
 
 
 def motions_of(gspace: Any) -> List[GridMotion]:
     """The grid motions the group of ``gspace`` contains, identity excluded, in the order of
     :data:`ALL_MOTIONS`."""
-    own = {motion_of(gspace, g) for g in gspace.testing_elements}
+    own = {motion_of(gspace, g) for g in grid_elements(gspace)}
     return [m for m in ALL_MOTIONS if m in own]

@@ -25,9 +25,10 @@ import numpy as np
 import torch
 
 from basisgen._lazy import lazy_import
-from basisgen.checks import finite_float, integer, is_int, one_of
+from basisgen.checks import finite_float, integer, one_of
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
+from ._checks import check_input_shape
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -177,13 +178,6 @@ def _output_disc(h: int, w: int) -> np.ndarray:
 
 
 # ---- checks of the arguments -----------------------------------------------------------------------------
-def _shape(input_shape: Any) -> Tuple[int, int, int, int]:
-    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list, torch.Size)) else None
-    if shape is None or len(shape) != 4 or not all(is_int(n) and n >= 1 for n in shape):
-        raise InvalidValueError(f"input_shape must be 4 positive ints (batch, channels, H, W), got {input_shape!r}")
-    return tuple(int(n) for n in shape)
-
-
 def _angles(angles: Optional[Sequence[float]]) -> np.ndarray:
     if angles is None:
         return np.array(DEFAULT_ANGLES)
@@ -286,7 +280,7 @@ def angle_errors(model: torch.nn.Module, input_shape: Sequence[int], angles: Opt
         raise InvalidTypeError(f"progress must be callable or None, got {type(progress).__name__}")
     seed = integer(seed, "seed", 0)
     one_of(scale, "scale", ("output", "contrast"))
-    shape, degrees = _shape(input_shape), _angles(angles)
+    shape, degrees = check_input_shape(input_shape), _angles(angles)
     field_type = _input_type(model, in_type, shape[1])
 
     device = _probe_device(model)

@@ -28,6 +28,7 @@ import torch
 from basisgen.checks import is_int
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
+from ._checks import check_input_shape
 from ._exactness_causes import intrinsic_words
 from ._exactness_errors import act, map_leaves, value_error
 from ._exactness_trace import MODEL_INPUT, Call, Recorder, leaves
@@ -39,9 +40,6 @@ from .geometric_tensor import GeometricTensor
 from .valid_sizes import MAX_SIZE_BOUND, LayerSizes, SizeRule, derive_rule
 
 __all__ = ["exactness_report", "ExactnessReport", "LayerRow", "sizes_by_brute_force"]
-
-#: the largest input (batch x channels x H x W numbers) a report runs on
-MAX_INPUT_NUMBERS = 2 ** 26
 
 Progress = Optional[Callable[[int, int], None]]
 
@@ -197,17 +195,6 @@ def _number(x: Optional[float]) -> str:
 
 
 # ---- arguments ----------------------------------------------------------------------------------------------
-def _check_shape(input_shape: Any) -> Tuple[int, int, int, int]:
-    if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__") or len(input_shape) != 4 or \
-            not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in input_shape):
-        raise InvalidValueError(f"input_shape must be 4 positive ints (batch, channels, height, width), got "
-                                f"{input_shape!r:.80}")
-    if math.prod(input_shape) > MAX_INPUT_NUMBERS:
-        raise InvalidValueError(f"input_shape {tuple(input_shape)} has {math.prod(input_shape)} numbers, above "
-                                f"MAX_INPUT_NUMBERS = {MAX_INPUT_NUMBERS}; check a smaller batch or size")
-    return tuple(input_shape)
-
-
 def _motions(elements: Any, gspace: Any) -> List[GridMotion]:
     """The motions to check: ``elements`` (GridMotions, their names, or elements of the input's group that map
     the grid onto itself), or every motion of the input's group."""
@@ -294,7 +281,7 @@ def exactness_report(model: torch.nn.Module, input_shape: Sequence[int], element
     input's size, if larger).  ``progress``
     is called as ``progress(done, total)`` after each pass.
     """
-    shape = _check_shape(input_shape)
+    shape = check_input_shape(input_shape)
     if not is_int(size_bound) or not 1 <= size_bound <= MAX_SIZE_BOUND:
         raise InvalidValueError(f"size_bound must be an int in [1, {MAX_SIZE_BOUND}], got {size_bound!r}")
     net = _copy(model, dtype)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from basisgen.checks import is_int
 from basisgen.errors import InvalidValueError
 
 from ._grid_motions import GridMotion
@@ -134,7 +135,7 @@ class LayerSizes:
 
 def derive_rule(layers: Sequence[LayerSizes], motions: Sequence[GridMotion], bound: int) -> SizeRule:
     """The :class:`SizeRule` of a network whose recorded calls are ``layers`` (in execution order)."""
-    if not isinstance(bound, int) or isinstance(bound, bool) or not 1 <= bound <= MAX_SIZE_BOUND:
+    if not is_int(bound) or not 1 <= bound <= MAX_SIZE_BOUND:
         raise InvalidValueError(f"size_bound must be an int in [1, {MAX_SIZE_BOUND}], got {bound!r}")
     broken = [m.name for m in motions if any(m in layer.intrinsic for layer in layers)]
     if broken:
