@@ -111,6 +111,7 @@ class ExactnessReport:
     sizes: SizeRule
     input_fields: str
     notes: List[str] = field(default_factory=list)
+    reach: Optional[SizeRule] = field(default=None, repr=False)     # ``sizes`` derived a little further
 
     @property
     def exact(self) -> bool:
@@ -122,9 +123,11 @@ class ExactnessReport:
     def first_break(self) -> Optional[LayerRow]:
         return next((r for r in self.rows if r.verdict == "breaks"), None)
 
-    def nearest_sizes(self) -> List[Tuple[int, str]]:
-        """The exact sizes nearest to the height checked (the width alike where it is the same)."""
-        return self.sizes.nearest(self.input_shape[2]) if self.sizes.derived else []
+    def nearest_sizes(self, axis: int = 0) -> List[Tuple[int, str]]:
+        """The exact lengths nearest to the input's along ``axis`` (0: height, 1: width), one below and one
+        above (looked for a little beyond the bound), each with the padding or cropping that reaches it."""
+        rule = self.reach or self.sizes
+        return rule.nearest(self.input_shape[2 + axis], axis) if rule.derived else []
 
     def summary(self) -> str:
         """One line: exact or not, where it first breaks and why."""
@@ -151,7 +154,8 @@ class ExactnessReport:
                     valid_sizes=dict(rule=self.sizes.describe(), bound=self.sizes.bound, height=list(self.sizes.height),
                                      width=list(self.sizes.width), derived=self.sizes.derived,
                                      notes=list(self.sizes.notes)),
-                    nearest_sizes=[dict(size=n, how=how) for n, how in self.nearest_sizes()], notes=self.notes)
+                    nearest_sizes=[dict(size=n, how=how) for n, how in self.nearest_sizes()],
+                    nearest_widths=[dict(size=n, how=how) for n, how in self.nearest_sizes(1)], notes=self.notes)
 
     def table(self) -> str:
         """The per-layer table: layer, output size, error per motion, verdict; causes below their row."""
@@ -176,9 +180,13 @@ class ExactnessReport:
                  f"exact below {self.tolerance:.1e}", "", self.table(), ""]
         lines.append(f"exact input sizes (up to {self.sizes.bound}): {self.sizes.describe()}")
         lines += [f"  {note}" for note in self.sizes.notes]
-        near = self.nearest_sizes()
-        if near and not self.sizes.exact(*self.input_shape[2:]):
-            lines.append("nearest exact sizes: " + "; ".join(f"{n} ({how})" for n, how in near))
+        h, w = self.input_shape[2:]
+        if self.sizes.derived and not self.sizes.exact(h, w):
+            for axis, what in ((0, "sizes" if h == w else "heights"), (1, "widths")):
+                near = self.nearest_sizes(axis)
+                off = (h, w)[axis] not in (self.sizes.height, self.sizes.width)[axis]
+                if near and off and (axis == 0 or h != w):
+                    lines.append(f"nearest exact {what}: " + "; ".join(f"{n} ({how})" for n, how in near))
         lines += self.notes
         lines.append(self.summary())
         return "\n".join(lines)
@@ -322,14 +330,18 @@ def exactness_report(model: torch.nn.Module, input_shape: Sequence[int], element
             progress(done, total)
     notes = _judge(rows, calls, motions, inputs_moved, tolerance)
     acting = [m for m in motions if output_errors[m.name] is not None]
-    rule = _size_rule(calls, rows, spaces, acting, max(size_bound, min(max(shape[2:]), MAX_SIZE_BOUND)))
+    bound = max(size_bound, min(max(shape[2:]), MAX_SIZE_BOUND))
+    # derived a little beyond the bound, so that the nearest exact size above the input's is found
+    wide = _size_rule(calls, rows, spaces, acting, min(bound + _REACH, MAX_SIZE_BOUND))
+    rule = replace(wide, bound=bound, height=tuple(n for n in wide.height if n <= bound),
+                   width=tuple(n for n in wide.width if n <= bound))
     if len(acting) < len(motions):
         lost = ", ".join(m.name for m in motions if m not in acting)
         kept = ", ".join(m.name for m in acting) or "no motion"
         rule = replace(rule, notes=rule.notes + (f"the sizes are those at which the output is exact under {kept}: "
                                                  f"the network restricts to a subgroup without {lost}",))
     return ExactnessReport(type(model).__name__, shape, str(dtype).replace("torch.", ""), tolerance,
-                           [m.name for m in motions], rows, output_errors, rule, _fields(input_type), notes)
+                           [m.name for m in motions], rows, output_errors, rule, _fields(input_type), notes, wide)
 
 
 def _fields(t: FieldType) -> str:
@@ -432,6 +444,9 @@ def _judge(rows: List[LayerRow], calls: List[Call], motions: List[GridMotion],
 
 #: stands for the motions a cause applies to, in the words of a cause that is the same for all of them
 _MOTIONS = "{motions}"
+
+#: how far beyond the listed sizes the rule is derived, for the nearest exact size above the input's
+_REACH = 32
 
 
 def _cause(call: Call, motion: GridMotion, tol: float) -> Tuple[str, bool]:

@@ -189,6 +189,10 @@ def test_json_and_text(d4):
     assert data["layers"][0]["verdict"] == "breaks" and data["layers"][0]["output_size"] == [4, 4]
     assert data["valid_sizes"]["rule"].startswith("H, W = 2k + 1")
     assert data["nearest_sizes"][0] == {"size": 7, "how": "crop 1 after (the centre moves by half a pixel)"}
+    edge = nn.exactness_report(net, (1, 1, 64, 64))           # the exact size above lies beyond the bound
+    assert [n for n, _ in edge.nearest_sizes()] == [63, 65] and edge.sizes.bound == 64
+    wide = nn.exactness_report(net, (1, 1, 8, 9))
+    assert "nearest exact heights: 7 (crop 1 after" in str(wide) and "nearest exact widths" not in str(wide)
     text = str(report)
     assert "cause: even size 8 meets stride 2" in text
     assert "exact input sizes (up to 64): H, W = 2k + 1" in text
