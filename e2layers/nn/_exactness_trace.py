@@ -150,7 +150,7 @@ class Recorder:
         for leaf in leaves(args):
             if self.input_type is None and isinstance(leaf, GeometricTensor) and leaf.tensor is self._input:
                 self.input_type = leaf.type
-            call.producers.append(self._producer(leaf))
+            call.producers.append(self.producer_of(leaf))
         call.plain_type = self._plain_type(call, args)
         self._pending.setdefault(id(module), []).append(call)
 
@@ -165,7 +165,7 @@ class Recorder:
         shapes = tuple(tuple(_data(leaf).shape) for leaf in leaves(output))
         self._shapes.append((call.index, shapes))
 
-    def _producer(self, leaf: Any) -> Optional[int]:
+    def producer_of(self, leaf: Any) -> Optional[int]:
         for obj in (leaf, _data(leaf)):
             owner = self._owners.get(id(obj))
             if owner is not None and owner[1] is obj:

@@ -369,7 +369,7 @@ def _output_type(recorder: Recorder, output: Any) -> Optional[FieldType]:
     leaf = next(iter(leaves(output)), None)
     if leaf is None or isinstance(leaf, GeometricTensor):
         return None
-    producer = recorder._producer(leaf)
+    producer = recorder.producer_of(leaf)
     if producer is None or producer == MODEL_INPUT:
         return recorder.input_type if producer == MODEL_INPUT else None
     return recorder.output_type(producer)

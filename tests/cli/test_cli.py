@@ -45,7 +45,7 @@ def _commands(group, prefix=()):
 
 def test_every_command_has_help_with_an_example():
     commands = list(_commands(cli.main))
-    assert {c[0] for c in commands} == {"precompute", "inspect", "latex", "plot", "gallery", "cache", "demo", "derive"}
+    assert {c[0] for c in commands} == {"precompute", "inspect", "latex", "plot", "gallery", "cache", "demo", "derive", "check"}
     assert {c[1] for c in commands if len(c) == 2} == {"path", "ls", "info", "verify", "clear", "export", "import"}
     for command in [()] + commands:
         out = run(*command, "--help").output
