@@ -509,7 +509,8 @@ def test_o2_irreps_are_orthogonal_homomorphisms(a, b, k, j):
 EXACT_GROUPS = [(N, kind) for N in (1, 2, 3, 4, 5, 6, 7, 8, 12) for kind in ("C", "D")]
 
 
-@pytest.mark.parametrize("N,kind", EXACT_GROUPS, ids=[f"{k}{n}" for n, k in EXACT_GROUPS])
+@pytest.mark.parametrize("N,kind", [pytest.param(N, k, marks=pytest.mark.slow) if N in (5, 6, 7) else (N, k)
+                                    for N, k in EXACT_GROUPS], ids=[f"{k}{n}" for n, k in EXACT_GROUPS])
 def test_irreps_are_exact_homomorphisms(N, kind):
     """psi(s h) = psi(s) psi(h), exactly, for s in the generators (r, and f for D_N).
 

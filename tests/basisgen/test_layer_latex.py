@@ -314,7 +314,8 @@ CUSTOM = [basis_params(5, rings=[0, 1.5, 2.25], sigma=[0.3, 0.5, 0.35], frequenc
 
 @pytest.mark.parametrize("params", CUSTOM, ids=["rings-sigmas", "wide-centre", "dilation", "offset", "filter",
                                                 "axis"])
-@pytest.mark.parametrize("name", ["C8", "D4", "O2"])
+@pytest.mark.parametrize("name", [pytest.param("C8", marks=pytest.mark.slow), "D4",
+                                  pytest.param("O2", marks=pytest.mark.slow)])   # D4 in the quick subset
 def test_custom_parameters_restate_the_sampled_basis(name, params):
     group = GROUPS[name]
     pairs = [(i, o) for i in group.irreps for o in group.irreps][::2]

@@ -47,7 +47,8 @@ DISCRETISATIONS = {"fd3": dict(kernel_size=3), "fd5": dict(kernel_size=5),
                    "gauss5": dict(kernel_size=5, smoothing=1.0), "fd_order2_k5": dict(kernel_size=5, maximum_order=2)}
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("dtype", [pytest.param(torch.float32, marks=pytest.mark.slow), torch.float64],
+                         ids=["f32", "f64"])      # float32 repeats the float64 sweep: the full suite only
 @pytest.mark.parametrize("how", list(DISCRETISATIONS))
 @pytest.mark.parametrize("group", list(GSPACES))
 def test_equivariant_on_the_grid(group, how, dtype):
