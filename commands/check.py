@@ -8,6 +8,7 @@ layout (``nn.angle_errors``, ``nn.plain_baseline``).  Every long step shows a pr
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import sys
@@ -126,6 +127,9 @@ def check_command(spec, input_text, elements, size_bound, verify, plot_path, ang
 
     shape = parse_shape(input_text)
     motions = parse_elements(elements)
+    if plot_path and importlib.util.find_spec("matplotlib") is None:       # before the long sweep, not after
+        from .check_plot import MISSING_MATPLOTLIB
+        raise click.ClickException(MISSING_MATPLOTLIB)
     dtype = torch.float32 if single else torch.float64
     model = _build(spec)
     with _progress_bar("checking", 1 + (len(motions) if motions else len(MOTION_NAMES))) as bar:

@@ -49,11 +49,17 @@ class LayerRow:
     """One call of a layer in the report.
 
     ``errors``: the relative error of its output under each motion (None where the motion is not a
-    symmetry there: a layer after a restriction to a subgroup); ``own``: the layer's own error (alone, on its
-    recorded input moved; run only where ``errors`` is above the tolerance); ``verdict``: ``"exact"``, ``"breaks"`` (it breaks exactness itself),
-    ``"inherits"`` (exact itself, but its input is not) or ``"n/a"``; ``cause``: why it breaks (or
-    ``"float precision only"`` where the errors are rounding); ``always``: the motions it breaks at every
-    input size.
+    symmetry there: a layer after a restriction to a subgroup); ``own``: the layer's own error (alone, on
+    its recorded input moved; run only where ``errors`` is above the tolerance); ``verdict``: ``"exact"``,
+    ``"breaks"`` (it breaks exactness itself), ``"inherits"`` (exact itself, but its input is not) or
+    ``"n/a"``; ``cause``: why it breaks (or ``"float precision only"`` where the errors are rounding);
+    ``always``: the motions it breaks at every input size.
+
+    Examples
+    --------
+    >>> row = LayerRow("conv", "R2Conv", (8, 8), {"rot90": 0.6}, {"rot90": 0.6}, "breaks", "asymmetric padding")
+    >>> row.worst, row.to_dict()["output_size"]
+    (0.6, [8, 8])
     """
 
     name: str

@@ -117,3 +117,12 @@ def test_bad_models_are_one_line_errors(models):
                                  (f"{models}:not_a_module", 1, "not a torch.nn.Module")):
         err = run("check", "--model", spec, "--input", "1x1x9x9", code=code).stderr.strip()
         assert fragment in err.splitlines()[-1], err
+
+
+def test_plot_without_matplotlib_stops_before_the_sweep(models, tmp_path, monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    result = run("check", "--model", f"{models}:strided", "--input", "1x1x9x9", "--plot", tmp_path / "a.png", code=1)
+    assert "needs matplotlib" in result.stderr and "building" not in result.stderr
+    assert not (tmp_path / "a.png").exists()
