@@ -142,7 +142,8 @@ class ExactnessReport:
         if not shown:
             return f"nothing to check: the group has no motion of the grid among {', '.join(self.motions) or 'its elements'}"
         if self.exact:
-            return (f"exact at {h}x{w}: the output commutes with {', '.join(self.motions)} to {self.dtype} rounding "
+            acting = [m for m in self.motions if self.output_errors.get(m) is not None]
+            return (f"exact at {h}x{w}: the output commutes with {', '.join(acting)} to {self.dtype} rounding "
                     f"(largest error {_number(max(shown))})")
         row = self.first_break
         if row is None:

@@ -4,13 +4,15 @@ agrees with brute force (running the network at every size) for small networks h
 models (examples/e2wrn.py, examples/rotated_mnist.py) on every size up to 64."""
 import json
 import math
+import types
 
 import pytest
 import torch
 
-from e2layers import gspaces, nn
+from e2layers import group, gspaces, nn
 from e2layers.nn.exactness import sizes_by_brute_force
 from basisgen.errors import InvalidTypeError, InvalidValueError
+from e2cnn_style_models import build
 from examples import e2wrn, rotated_mnist
 
 pytestmark = pytest.mark.usefixtures("private_cache")
@@ -175,6 +177,7 @@ def test_subgroup_after_restriction_checks_what_is_left():
     assert report.exact
     left = [m for m, e in report.output_errors.items() if e is not None]
     assert len(left) == 1 and left[0] in ("flip-ud", "flip-lr")
+    assert report.summary().startswith(f"exact at 9x9: the output commutes with {left[0]} to float64 rounding")
     axis = 1 if left[0] == "flip-lr" else 0
     sizes = report.sizes.width if axis == 1 else report.sizes.height
     assert sizes[:3] == (1, 3, 5)
@@ -320,3 +323,15 @@ def test_rule_rotated_mnist_quick():
     assert report.exact and report.sizes.height == (29,)
     assert [r.kind for r in report.rows if r.verdict == "n/a"] == []
     assert math.isfinite(report.rows[-1].worst)
+
+
+
+@pytest.mark.parametrize("name", ["rotation", "hnet", "flip"])
+def test_rule_matches_brute_force_on_networks_written_for_e2cnn(name):
+    """The idiom models of the e2cnn compatibility tests (a forward that wraps plain tensors, a restriction
+    to a subgroup, an H-Net basis filter, the flip group): the analyzer follows them, and the rule agrees."""
+    model, shape = build(types.SimpleNamespace(gspaces=gspaces, nn=nn, group=group))[name]
+    report = nn.exactness_report(model, shape, size_bound=24)
+    assert report.exact and report.sizes.derived
+    brute = sizes_by_brute_force(model, shape[1], range(1, 25))
+    assert {n: bool(report.sizes.exact(n, n)) for n in range(1, 25)} == brute
