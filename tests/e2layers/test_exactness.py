@@ -326,7 +326,7 @@ def test_rule_rotated_mnist_quick():
 
 
 
-@pytest.mark.parametrize("name", ["rotation", "hnet", "flip"])
+@pytest.mark.parametrize("name", [pytest.param("rotation", marks=pytest.mark.slow), "hnet", "flip"])
 def test_rule_matches_brute_force_on_networks_written_for_e2cnn(name):
     """The idiom models of the e2cnn compatibility tests (a forward that wraps plain tensors, a restriction
     to a subgroup, an H-Net basis filter, the flip group): the analyzer follows them, and the rule agrees."""
