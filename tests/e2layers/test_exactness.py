@@ -291,7 +291,8 @@ def test_rule_matches_brute_force_wide_resnet(group, restrict, initial_stride):
         assert report.sizes.height == tuple(range(1, 65))
 
 
-def test_rule_wide_resnet_quick():
+@pytest.mark.slow
+def test_rule_wide_resnet_at_chosen_sizes():
     model = e2wrn.wrn(10, 1, "D4", 0)
     report = nn.exactness_report(model, (1, 3, 33, 33), size_bound=64)
     assert report.exact

@@ -24,9 +24,11 @@ def _catalogue(gs):
 
 
 GSPACES = [factory() for factory in gspace_table("C8", "D4", "SO2", "O2", "Flip", "C1").values()]
+# the property sweeps: C8, D4, O(2) and the flips in the quick subset, SO(2) and C1 (their subcases) in the full suite
+SWEPT = [pytest.param(gs, marks=pytest.mark.slow) if gs.fibergroup.name in ("SO(2)", "C1") else gs for gs in GSPACES]
 
 
-@pytest.mark.parametrize("gs", GSPACES, ids=lambda g: g.name)
+@pytest.mark.parametrize("gs", SWEPT, ids=lambda g: g.name)
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_round_trip(gs, data):
@@ -124,7 +126,7 @@ def _outcome_is_clean(gs, text):
             assert nn.FieldType.parse(gs, written) == t
 
 
-@pytest.mark.parametrize("gs", GSPACES, ids=lambda g: g.name)
+@pytest.mark.parametrize("gs", SWEPT, ids=lambda g: g.name)
 @settings(max_examples=60, deadline=2000)
 @given(data=st.data())
 def test_generated_notations_mean_what_they_say(gs, data):
@@ -143,14 +145,14 @@ def test_generated_notations_mean_what_they_say(gs, data):
     assert nn.FieldType.parse(gs, text) == nn.FieldType(gs, expected), text
 
 
-@pytest.mark.parametrize("gs", GSPACES, ids=lambda g: g.name)
+@pytest.mark.parametrize("gs", SWEPT, ids=lambda g: g.name)
 @settings(max_examples=150, deadline=2000)
 @given(pieces=st.lists(st.sampled_from(ALPHABET), max_size=30))
 def test_random_text_parses_or_is_refused_cleanly(gs, pieces):
     _outcome_is_clean(gs, "".join(pieces))
 
 
-@pytest.mark.parametrize("gs", GSPACES, ids=lambda g: g.name)
+@pytest.mark.parametrize("gs", SWEPT, ids=lambda g: g.name)
 @settings(max_examples=100, deadline=2000)
 @given(data=st.data())
 def test_mutated_notations_parse_or_are_refused_cleanly(gs, data):
