@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
-from ._equivariance import act as act_on
+from ._equivariance import act as act_on, act_on_fibres
 from ._exactness_trace import leaves
 from ._grid_motions import GridMotion, element_of
 from .field_type import FieldType
@@ -50,17 +50,17 @@ def act(leaf: Any, motion: GridMotion, plain_type: Optional[FieldType] = None) -
             motion.apply(leaf).clone()
     if element is None:
         return leaf.clone()
-    rho = torch.as_tensor(plain_type.fiber_matrix(element), dtype=leaf.dtype, device=leaf.device)
-    return leaf @ rho.T
+    return act_on_fibres(GeometricTensor(leaf, plain_type), element).tensor
 
 
-def relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:
-    """``max |got - expected| / max |expected|`` (0 where both vanish; inf where the shapes differ or only
-    ``expected`` vanishes)."""
+def relative_error(got: torch.Tensor, expected: torch.Tensor, scale: Optional[float] = None) -> float:
+    """``max |got - expected|`` over ``scale``, by default ``max |expected|`` (0 where both vanish; inf where
+    the shapes differ or only the scale vanishes)."""
     if got.shape != expected.shape:
         return math.inf
     diff = (got - expected).abs().max().item() if got.numel() else 0.0
-    scale = expected.abs().max().item() if expected.numel() else 0.0
+    if scale is None:
+        scale = expected.abs().max().item() if expected.numel() else 0.0
     if diff == 0:
         return 0.0
     return diff / scale if scale > 0 else math.inf

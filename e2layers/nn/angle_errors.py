@@ -29,6 +29,8 @@ from basisgen.checks import finite_float, integer, one_of
 from basisgen.errors import InvalidTypeError, InvalidValueError
 
 from ._checks import check_input_shape
+from ._equivariance import _probe, act_on_fibres
+from ._exactness_errors import relative_error
 from .equivariant_module import EquivariantModule
 from .field_type import FieldType
 from .geometric_tensor import GeometricTensor
@@ -143,8 +145,7 @@ class _Rotation:
         g = self._elements[gspace]
         if g is None:
             return None
-        rho = torch.as_tensor(field_type.fiber_matrix(g), dtype=x.dtype, device=x.device)
-        return torch.einsum("oi,bi...->bo...", rho, x)
+        return act_on_fibres(GeometricTensor(x, field_type), g).tensor
 
     def act(self, x: torch.Tensor, field_type: Optional[FieldType], spatial: bool = True) -> Optional[torch.Tensor]:
         y = self.fibres(x, field_type)
@@ -214,22 +215,6 @@ def _output(model: torch.nn.Module, x: torch.Tensor) -> Tuple[torch.Tensor, Opti
     return y, own if isinstance(own, FieldType) and y.ndim >= 2 and y.shape[1] == own.size else None
 
 
-def _relative_error(a: torch.Tensor, b: torch.Tensor, scale: Optional[float] = None) -> float:
-    """``max |a - b|`` over ``scale`` (default ``max |b|``)."""
-    if scale is None:
-        scale = b.abs().max().item() if b.numel() else 0.0
-    diff = (a - b).abs().max().item() if b.numel() else 0.0
-    if scale == 0.0:
-        return 0.0 if diff == 0.0 else math.inf
-    return diff / scale
-
-
-def _probe_device(model: torch.nn.Module) -> torch.device:
-    for t in list(model.parameters()) + list(model.buffers()):
-        return t.device
-    return torch.device("cpu")
-
-
 def angle_errors(model: torch.nn.Module, input_shape: Sequence[int], angles: Optional[Sequence[float]] = None, *,
                  in_type: Optional[FieldType] = None, dtype: torch.dtype = torch.float64, seed: int = 0,
                  label: Optional[str] = None, progress: Optional[Callable[[int], None]] = None,
@@ -283,7 +268,7 @@ def angle_errors(model: torch.nn.Module, input_shape: Sequence[int], angles: Opt
     shape, degrees = check_input_shape(input_shape), _angles(angles)
     field_type = _input_type(model, in_type, shape[1])
 
-    device = _probe_device(model)
+    device = _probe(model)[1]
     net = copy.deepcopy(model).to(dtype=dtype).eval()
     x = torch.as_tensor(_smooth_input(shape, seed), dtype=dtype, device=device)
     errors = np.full(len(degrees), np.nan)
@@ -312,7 +297,7 @@ def angle_errors(model: torch.nn.Module, input_shape: Sequence[int], angles: Opt
                 if spatial:
                     disc = torch.as_tensor(_output_disc(*got.shape[-2:]), device=got.device)
                     got, expected = got[..., disc], expected[..., disc]
-                errors[n] = _relative_error(got, expected, reference)
+                errors[n] = relative_error(got, expected, reference)
             if progress is not None:
                 progress(n + 1)
     log.debug("angle_errors of %s: worst %.3g", type(model).__name__, float(np.nanmax(errors, initial=0.0)))

@@ -31,7 +31,8 @@ from basisgen.errors import InvalidTypeError, InvalidValueError
 from ._checks import check_input_shape
 from ._exactness_causes import intrinsic_words
 from ._exactness_errors import act, map_leaves, value_error
-from ._exactness_trace import MODEL_INPUT, Call, Recorder, leaves
+from ._equivariance import _probe
+from ._exactness_trace import MODEL_INPUT, Call, Recorder, leaves, spatial_size
 from ._grid_geometry import geometry_of
 from ._grid_motions import ALL_MOTIONS, GridMotion, element_of, motion_of, motions_of
 from .equivariant_module import EquivariantModule
@@ -250,7 +251,7 @@ def _copy(model: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module:
 
 def _input(model: torch.nn.Module, shape: Tuple[int, ...], dtype: torch.dtype, seed: int,
            in_type: Optional[FieldType]) -> Any:
-    device = next((p.device for p in list(model.parameters()) + list(model.buffers())), torch.device("cpu"))
+    device = _probe(model)[1]
     x = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=dtype).to(device)
     if isinstance(model, EquivariantModule):
         t = model.in_type
@@ -517,7 +518,7 @@ def _size_rule(calls: List[Call], rows: List[LayerRow], spaces: List[Any], motio
             if expected != tuple(c.out_size):
                 return SizeRule(bound, (), (), reason=f"{c.name} ({c.kind}) gave {_hw(c.out_size)} from "
                                                       f"{_hw(c.in_size)}, not the {expected} its geometry says")
-        producer = next((p for p, leaf in zip(c.producers, c.in_leaves) if _is_map(leaf)), None)
+        producer = next((p for p, leaf in zip(c.producers, c.in_leaves) if spatial_size(leaf) is not None), None)
         in_group = tuple(m for m in motions if element_of(space, m) is not None)
         always = tuple(m for m in motions if m.name in row.always)
         layers.append(LayerSizes(f"{c.name} ({c.kind})", geometry, producer, spatial, in_group, always))
@@ -529,11 +530,6 @@ def _size_rule(calls: List[Call], rows: List[LayerRow], spaces: List[Any], motio
         if layer.producer not in (None, MODEL_INPUT):
             layer.producer = index[layer.producer]
     return derive_rule(layers, motions, bound)
-
-
-def _is_map(leaf: Any) -> bool:
-    data = leaf.tensor if isinstance(leaf, GeometricTensor) else leaf
-    return data.ndim == 4
 
 
 def _hw(size: Tuple[int, ...]) -> str:
